@@ -1,0 +1,112 @@
+"""The one place that knows which Keras backend runs: compiled inference calls and device names.
+
+Model code stays in Keras layers and ``keras.ops``; compiling a call is backend-specific, so it
+lives here (``tf.function`` on TensorFlow, ``jax.jit`` over ``stateless_call`` on JAX, no-grad
+eager calls on PyTorch).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+def backend_name() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def compile_inference(model) -> Callable[[Sequence[np.ndarray]], list[np.ndarray]]:
+    """``model(inputs, training=False)`` compiled once, taking and returning lists of numpy arrays."""
+    import keras
+
+    name = backend_name()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        call = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+    elif name == "jax":
+        import jax
+
+        trainable = [v.value for v in model.trainable_variables]
+        fixed = [v.value for v in model.non_trainable_variables]
+        jitted = jax.jit(lambda t, f, inputs: model.stateless_call(t, f, inputs, training=False)[0])
+
+        def call(inputs):
+            return jitted(trainable, fixed, inputs)
+    elif name == "torch":
+        import torch
+
+        def call(inputs):
+            with torch.no_grad():
+                return model([keras.ops.convert_to_tensor(x) for x in inputs], training=False)
+    else:
+        def call(inputs):
+            return model(inputs, training=False)
+
+    def run(inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        outputs = call(list(inputs))
+        return [np.asarray(keras.ops.convert_to_numpy(o)) for o in outputs]
+
+    return run
+
+
+def device_description() -> str:
+    """What inference runs on, for display: 'CPU' or the GPU's name, with the backend."""
+    name = backend_name()
+    gpu = None
+    try:
+        if name == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                gpu = details.get("device_name", "GPU")
+        elif name == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            gpu = device.device_kind if device.platform != "cpu" else None
+        elif name == "torch":
+            import torch
+
+            gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # a broken driver must not stop generation; report the CPU
+        gpu = None
+    return f"{gpu or 'CPU'} ({name})"
+
+
+def hardware_description() -> str:
+    """The machine a figure was measured on: device, backend and CPU cores."""
+    import os
+    import platform
+
+    return f"{device_description()}, {os.cpu_count()} CPU cores ({platform.machine()})"
+
+
+def import_keras():
+    """Import Keras (and its backend) once, with the backend's C-level start-up chatter silenced.
+
+    TensorFlow prints oneDNN and "could not find cuda drivers" lines to the process's stderr even
+    with TF_CPP_MIN_LOG_LEVEL=3; the command line promises one line on error, so they go to
+    /dev/null for the duration of the import. Python errors still propagate normally.
+    """
+    import os
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            import keras
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras

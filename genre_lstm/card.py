@@ -1,0 +1,80 @@
+"""Model cards: README.md with YAML front matter, as the Hugging Face hub expects.
+
+The card is written from what the checkpoint folder itself records (genre_lstm.json and the
+weights file), so it can be rewritten at any time, e.g. when evaluation adds held-out figures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .checkpoint import OUR_CONFIG, VOCAB_FILE, WEIGHTS_FILE
+
+
+def write_model_card(folder: str | Path, *, title: str, summary: str, parameters: int,
+                     hardware: str, figures: dict | None = None) -> Path:
+    folder = Path(folder)
+    ours = json.loads((folder / OUR_CONFIG).read_text())
+    vocab_size = len(json.loads((folder / VOCAB_FILE).read_text())["tokens"])
+    card = model_card(title=title, summary=summary, info=ours.get("info", {}), config=ours["model"],
+                      vocab_size=vocab_size, parameters=parameters,
+                      weights_bytes=(folder / WEIGHTS_FILE).stat().st_size, hardware=hardware, figures=figures)
+    path = folder / "README.md"
+    path.write_text(card, encoding="utf-8")
+    return path
+
+
+def model_card(*, title: str, summary: str, info: dict, config: dict, vocab_size: int, parameters: int,
+               weights_bytes: int, hardware: str, figures: dict | None = None) -> str:
+    """A model card: metadata for the hub, then what the model is, its data and its figures."""
+    training = info.get("training", {})
+    steps, split = training.get("steps", {}), training.get("split", {})
+    rows = "\n".join(f"| {k} | {v} |" for k, v in (figures or {}).items()) or "| not measured yet | |"
+    tags = ("music-generation", "lstm", "symbolic-music", "midi", "genre-lstm")
+    front = "\n".join([
+        "---",
+        "library_name: keras",
+        "license: mit",
+        "tags:", *(f"  - {t}" for t in tags),
+        "datasets:", "  - music21-corpus",
+        "metrics:", "  - cross_entropy", "  - accuracy",
+        "---",
+    ])
+    return f"""{front}
+
+# {title}
+
+{summary}
+
+Made with genre-lstm: `genre-lstm generate --checkpoint <this folder or OWNER/NAME> --out out/`.
+
+## Data
+- Source: {info.get('source', 'unknown')}
+- Pieces: {info.get('pieces', '?')}; split by piece (never by window): train {split.get('train', '?')},
+  held-out validation {split.get('valid', '?')}, held-out test {split.get('test', '?')}
+- Steps (one note or chord each): train {steps.get('train', '?')}, validation {steps.get('valid', '?')},
+  test {steps.get('test', '?')}
+- Vocabulary: {vocab_size} tokens (pitch sets with octaves, plus end-of-piece and rare-chord tokens);
+  chords seen too rarely to keep are mapped to the nearest kept chord for training. Rhythm on a grid
+  of 12 units per quarter note (durations 1-48 units, gaps to the next step 0-48 units).
+{info.get('representation', '')}
+
+## Model
+- Preset `{config.get('preset')}`: LSTM {config.get('units')}, embedding width {config.get('embed_dim')},
+  three softmax heads (token, duration, shift)
+- Parameters: {parameters:,}; weights file {weights_bytes / 1e6:.2f} MB (float16 storage, no optimizer state)
+- Training: {training.get('epochs_run', '?')} epochs, best at epoch {training.get('best_epoch', '?')},
+  held-out (validation) loss {training.get('best_val_loss', float('nan')):.4f} nats per step,
+  {training.get('seconds', 0) / 60:.1f} min on {hardware}
+
+## Held-out figures
+| figure | value |
+|---|---|
+{rows}
+
+## Training settings
+```json
+{json.dumps(training.get('settings', {}), indent=2, sort_keys=True)}
+```
+"""

@@ -1,0 +1,180 @@
+"""Checkpoint folders laid out like a Hugging Face hub model repo, and loading them back.
+
+A folder holds Keras's own files (config.json, metadata.json, model.weights.h5, written by
+``keras.saving.save_model(..., zipped=False)``), and ours beside them: genre_lstm.json (the
+``ModelConfig`` and how it was trained), vocabulary.json, generation.json (defaults), seeds.json
+(held-out seed windows) and README.md (the model card). Loading rebuilds the network from
+genre_lstm.json, checks it against the vocabulary, and only then reads the weights; nothing is
+ever unpickled or deserialised as code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from .errors import CheckpointError, GenreLSTMError
+from .events import Step
+from .model import ModelConfig, build_model, check_vocab_fits
+from .tokenizer import Vocabulary
+
+FORMAT_VERSION = 1
+WEIGHTS_FILE = "model.weights.h5"
+OUR_CONFIG = "genre_lstm.json"
+VOCAB_FILE = "vocabulary.json"
+DEFAULTS_FILE = "generation.json"
+SEEDS_FILE = "seeds.json"
+REQUIRED_FILES = (WEIGHTS_FILE, OUR_CONFIG, VOCAB_FILE)
+
+
+@dataclass
+class GenerationDefaults:
+    """What a checkpoint plays by default; every field can be overridden per request."""
+
+    name: str = "custom"
+    description: str = ""
+    tempo_bpm: float = 100.0
+    program: int = 0  # General MIDI program, 0 = Acoustic Grand Piano
+    temperature: float = 1.0
+    top_k: int = 0
+    rhythm: str = "learned"
+
+    @classmethod
+    def from_json(cls, data: dict) -> "GenerationDefaults":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: the network, its vocabulary, defaults and held-out seed windows."""
+
+    folder: Path
+    config: ModelConfig
+    vocab: Vocabulary
+    defaults: GenerationDefaults
+    model: object
+    seeds: list[dict] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+    _runner: object = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def runner(self):
+        """The compiled prime/step pair, built on first use and shared by all requests."""
+        with self._lock:
+            if self._runner is None:
+                from .generate import StepRunner
+
+                self._runner = StepRunner(self.model, self.config)
+            return self._runner
+
+    def seed_steps(self, index: int) -> list[Step]:
+        """Held-out seed window ``index`` (modulo the number shipped) as steps."""
+        if not self.seeds:
+            raise CheckpointError(f"{self.folder}: this checkpoint ships no seed windows; upload a seed")
+        rows = self.seeds[index % len(self.seeds)]["steps"]
+        return [Step(tuple(row[2:]), row[0] / self.vocab.grid, row[1] / self.vocab.grid) for row in rows]
+
+    @property
+    def parameter_count(self) -> int:
+        return int(self.model.count_params())
+
+
+def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocabulary, *,
+                    defaults: GenerationDefaults | None = None, seeds: list[dict] | None = None,
+                    info: dict | None = None, card: str | None = None, float16: bool = True) -> Path:
+    """Write a complete checkpoint folder (no optimizer state; weights stored as float16 by default)."""
+    import keras
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    check_vocab_fits(config, len(vocab), str(folder))
+    bare = build_model(config)  # uncompiled: Keras would save the optimizer's variables too
+    bare.set_weights(model.get_weights())
+    keras.saving.save_model(bare, folder, zipped=False)
+    if float16:
+        store_weights_float16(folder / WEIGHTS_FILE)
+    _write_json(folder / OUR_CONFIG, {"format": FORMAT_VERSION, "model": config.to_json(), "info": info or {}})
+    vocab.save(folder / VOCAB_FILE)
+    _write_json(folder / DEFAULTS_FILE, asdict(defaults or GenerationDefaults()))
+    _write_json(folder / SEEDS_FILE, {"seeds": seeds or []})
+    if card is not None:
+        (folder / "README.md").write_text(card, encoding="utf-8")
+    return folder
+
+
+def load_checkpoint(folder: str | Path) -> Checkpoint:
+    """Rebuild the exact network and vocabulary from a checkpoint folder alone."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder}: no such checkpoint folder")
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise CheckpointError(f"{folder}: incomplete checkpoint, missing {', '.join(missing)}")
+    ours = _read_json(folder / OUR_CONFIG)
+    if ours.get("format") != FORMAT_VERSION or not isinstance(ours.get("model"), dict):
+        raise CheckpointError(f"{folder / OUR_CONFIG}: not a genre-lstm checkpoint config (format {FORMAT_VERSION})")
+    try:
+        config = ModelConfig.from_json(ours["model"])
+    except (TypeError, ValueError, GenreLSTMError) as error:
+        raise CheckpointError(f"{folder / OUR_CONFIG}: invalid model config ({error})") from error
+    try:
+        vocab = Vocabulary.load(folder / VOCAB_FILE)
+    except GenreLSTMError as error:
+        raise CheckpointError(f"{folder}: {error}") from error
+    check_vocab_fits(config, len(vocab), str(folder))
+    model = build_model(config)
+    try:
+        model.load_weights(folder / WEIGHTS_FILE)
+    except Exception as error:  # h5py and Keras raise many types for damaged or mismatched files
+        raise CheckpointError(f"{folder / WEIGHTS_FILE}: weights do not load ({_first_line(error)})") from error
+    defaults = GenerationDefaults()
+    if (folder / DEFAULTS_FILE).is_file():
+        defaults = GenerationDefaults.from_json(_read_json(folder / DEFAULTS_FILE))
+    seeds = _read_json(folder / SEEDS_FILE).get("seeds", []) if (folder / SEEDS_FILE).is_file() else []
+    return Checkpoint(folder, config, vocab, defaults, model, seeds, ours.get("info", {}))
+
+
+def store_weights_float16(path: Path) -> None:
+    """Rewrite a Keras weights file with float16 arrays: half the size, float32 again on load."""
+    import h5py
+    import numpy as np
+
+    scratch = path.with_suffix(".tmp.h5")
+
+    def copy(source, target):
+        target.attrs.update(dict(source.attrs))
+        for name, item in source.items():
+            if isinstance(item, h5py.Group):
+                copy(item, target.create_group(name))
+            else:
+                data = item[()]
+                if isinstance(data, np.ndarray) and data.dtype == np.float32:
+                    data = data.astype(np.float16)
+                target.create_dataset(name, data=data).attrs.update(dict(item.attrs))
+
+    with h5py.File(path, "r") as source, h5py.File(scratch, "w") as target:
+        copy(source, target)
+    scratch.replace(path)
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{path}: unreadable JSON ({error})") from error
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path}: expected a JSON object")
+    return data
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:200]

@@ -1,0 +1,243 @@
+"""The ``genre-lstm`` command: a thin layer over the library.
+
+Heavy imports (Keras, music21) happen inside the commands, so ``--help`` is instant. Every error
+the user can cause ends as one line on stderr and exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import GenreLSTMError, InvalidParameterError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line, like every other error of ours."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _seed_range(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="genre-lstm", description="Genre-specific music generation with one LSTM per genre.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    commands.add_parser("genres", help="list the genres, their sources and where each checkpoint comes from")
+
+    gen = commands.add_parser("generate", help="continue a seed in a genre; writes MIDI and WAV files")
+    where = gen.add_mutually_exclusive_group()
+    where.add_argument("--genre", help="a genre id (see 'genre-lstm genres')")
+    where.add_argument("--checkpoint", help="a checkpoint folder or a hub repo id OWNER/NAME")
+    seed = gen.add_mutually_exclusive_group()
+    seed.add_argument("--seed-midi", type=Path, help="a MIDI, MusicXML or ABC file to continue")
+    seed.add_argument("--seed-piece", type=int, help="index of one of the checkpoint's held-out seed windows")
+    gen.add_argument("--seed-length", type=int, default=100, help="seed steps to use, from the end (default 100)")
+    gen.add_argument("--length", type=int, default=500, help="steps to generate (default 500, as in the paper)")
+    gen.add_argument("--rhythm", choices=("learned", "random"), default=None,
+                     help="learned durations and gaps (default), or the paper's random offsets")
+    gen.add_argument("--offset-min", type=float, default=0.1, help="random rhythm: shortest gap, quarter notes")
+    gen.add_argument("--offset-max", type=float, default=0.9, help="random rhythm: longest gap, quarter notes")
+    gen.add_argument("--temperature", type=float, default=None)
+    gen.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest tokens (0 = all)")
+    gen.add_argument("--random-seed", type=_seed_range, default=0)
+    gen.add_argument("--variations", type=int, default=1, help="pieces generated at once (1-16)")
+    gen.add_argument("--tempo", type=float, default=None, help="beats per minute (default: the genre's)")
+    gen.add_argument("--instrument", default=None, help="General MIDI instrument name or number")
+    gen.add_argument("--transpose", type=int, default=0, help="semitones to move the output by")
+    gen.add_argument("--include-seed", action="store_true", help="put the seed in front of the continuation")
+    gen.add_argument("--natural-ending", action="store_true", help="allow the piece to end before --length")
+    gen.add_argument("--no-audio", action="store_true", help="write MIDI only")
+    gen.add_argument("--out", type=Path, required=True, help="output folder")
+
+    train = commands.add_parser("train", help="train a checkpoint on a genre's corpus or your own files")
+    data = train.add_mutually_exclusive_group(required=True)
+    data.add_argument("--genre", help="a shipped genre id: reproduces its checkpoint")
+    data.add_argument("--data", type=Path, help="a folder of MIDI, MusicXML or ABC files")
+    train.add_argument("--name", help="name of your genre (with --data)")
+    train.add_argument("--preset", choices=("default", "paper"), default="default")
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--max-minutes", type=float, default=None, help="stop after this much training time")
+    train.add_argument("--random-seed", type=int, default=0)
+    train.add_argument("--out", type=Path, help="checkpoint folder (default: checkpoints/<genre>)")
+
+    render = commands.add_parser("render", help="render a MIDI file to WAV with FluidSynth")
+    render.add_argument("midi", type=Path)
+    render.add_argument("wav", type=Path)
+
+    summary = commands.add_parser("model-summary", help="print a preset's layers and parameter count")
+    summary.add_argument("--preset", choices=("default", "paper"), default="default")
+    summary.add_argument("--vocab-size", type=int, default=500, help="vocabulary size to size the model for")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args) or 0
+    except GenreLSTMError as error:
+        print(f"genre-lstm: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("genre-lstm: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug of ours: still one line, with a way to see more
+        if os.environ.get("GENRE_LSTM_DEBUG"):
+            raise
+        print(f"genre-lstm: internal error: {type(error).__name__}: {error} "
+              "(set GENRE_LSTM_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1
+
+
+def cmd_genres(args) -> int:
+    from .genres import GENRES, HUB_ORG_ENV
+
+    hub = os.environ.get(HUB_ORG_ENV)
+    for genre in GENRES.values():
+        local = genre.local_dir()
+        origin = f"hub {genre.hub_repo()}@{genre.hub_revision}" if hub else (
+            f"local {local}" if local.is_dir() else f"not installed (hub {genre.hub_repo()})")
+        print(f"{genre.id}\t{genre.name}\t{genre.source}\t{origin}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from .generate import GenerationSettings
+    from .instruments import program_of
+    from .midi_io import music_file_to_steps
+    from .render import find_fluidsynth, find_soundfont
+
+    spec = args.checkpoint or args.genre or "irish-fiddle"
+    program = program_of(args.instrument) if args.instrument is not None else None
+    if args.tempo is not None and not 20 <= args.tempo <= 400:
+        raise InvalidParameterError(f"tempo must be 20 to 400 BPM, not {args.tempo}")
+    if not -24 <= args.transpose <= 24:
+        raise InvalidParameterError(f"transpose must be -24 to 24 semitones, not {args.transpose}")
+    if not args.no_audio:
+        find_fluidsynth(), find_soundfont()  # fail before the slow part
+    seed = music_file_to_steps(args.seed_midi) if args.seed_midi else None
+    from .hub import get_checkpoint, resolve_checkpoint
+
+    folder = resolve_checkpoint(spec)
+    _load_backend()
+    from .pipeline import make_music
+
+    checkpoint = get_checkpoint(str(folder))
+    defaults = checkpoint.defaults
+    settings = GenerationSettings(
+        length=args.length, rhythm=args.rhythm or defaults.rhythm, offset_min=args.offset_min,
+        offset_max=args.offset_max,
+        temperature=defaults.temperature if args.temperature is None else args.temperature,
+        top_k=defaults.top_k if args.top_k is None else args.top_k, random_seed=args.random_seed,
+        variations=args.variations, seed_length=args.seed_length, natural_ending=args.natural_ending,
+    ).checked(checkpoint.config, len(checkpoint.vocab))
+    if seed is None:
+        index = args.seed_piece if args.seed_piece is not None else args.random_seed
+        seed = checkpoint.seed_steps(index)
+    name = Path(spec).name if Path(spec).is_dir() else spec.replace("/", "_")
+    outputs = make_music(checkpoint, seed, settings, args.out, name=name, tempo_bpm=args.tempo,
+                         program=program, include_seed=args.include_seed, audio=not args.no_audio,
+                         transpose=args.transpose)
+    for output in outputs:
+        print(output.midi)
+        if output.wav:
+            print(output.wav)
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .checkpoint import GenerationDefaults
+    from .corpus import read_collection, read_pieces
+    from .train import TrainSettings
+
+    if args.data is not None and not args.name:
+        raise InvalidParameterError("--data needs --name (the name of your genre)")
+    settings = TrainSettings(preset=args.preset, random_seed=args.random_seed, max_minutes=args.max_minutes,
+                             verbose=1 if sys.stderr.isatty() else 2)
+    if args.epochs is not None:
+        settings.epochs = args.epochs
+    settings.check()
+    if args.genre:
+        from .genres import get_genre
+
+        genre = get_genre(args.genre)
+        out = args.out or genre.local_dir()
+        print(f"reading {genre.source} ...", file=sys.stderr)
+        report = read_collection(genre.collection, workers=2)
+        defaults = GenerationDefaults(name=genre.id, description=genre.name, tempo_bpm=genre.tempo_bpm,
+                                      program=genre.program)
+        info = {"genre": genre.id, "source": genre.source, "collection": genre.collection}
+    else:
+        if not args.data.is_dir():
+            raise InvalidParameterError(f"{args.data}: not a folder of music files")
+        out = args.out or Path("checkpoints") / args.name
+        paths = sorted(p for p in args.data.rglob("*") if p.is_file())
+        report = read_pieces(paths, root=args.data)
+        defaults = GenerationDefaults(name=args.name, description=args.name)
+        info = {"genre": args.name, "source": f"{len(paths)} files from {args.data.name}"}
+    print(f"read {len(report.pieces)} pieces, {report.steps} steps; skipped {len(report.skipped)} files",
+          file=sys.stderr)
+    for name, reason in report.skipped:
+        print(f"  skipped {name}: {reason}", file=sys.stderr)
+    _load_backend()
+    from .train import train_checkpoint
+
+    from .backend import hardware_description
+    from .card import write_model_card
+
+    info["pieces"] = len(report.pieces)
+    info["hardware"] = hardware_description()
+    result = train_checkpoint(report.pieces, out, settings=settings, defaults=defaults, info=info)
+    write_model_card(result.folder, title=f"genre-lstm: {defaults.description}",
+                     summary=f"An LSTM that continues music in the style of: {info['source']}.",
+                     parameters=result.parameters, hardware=info["hardware"])
+    print(result.folder)
+    return 0
+
+
+def cmd_render(args) -> int:
+    from .render import midi_to_wav
+
+    print(midi_to_wav(args.midi, args.wav))
+    return 0
+
+
+def cmd_model_summary(args) -> int:
+    if args.vocab_size < 3:
+        raise InvalidParameterError(f"--vocab-size must be at least 3, not {args.vocab_size}")
+    _load_backend()
+    from .model import ModelConfig, build_model
+
+    model = build_model(ModelConfig.for_preset(args.preset, args.vocab_size))
+    model.summary(print_fn=lambda line, **_: print(line))
+    print(f"parameters: {model.count_params():,}")
+    return 0
+
+
+def _load_backend() -> None:
+    from .backend import import_keras
+
+    import_keras()
+
+
+COMMANDS = {
+    "genres": cmd_genres,
+    "generate": cmd_generate,
+    "train": cmd_train,
+    "render": cmd_render,
+    "model-summary": cmd_model_summary,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

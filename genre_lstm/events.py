@@ -1,0 +1,67 @@
+"""The music representation shared by every module: a piece is a list of steps.
+
+One step is one note or one chord (the paper's unit), with a duration and the time to the next
+step, both in quarter notes. Positions on the rhythm grid are integers in ``GRID`` units per
+quarter note: 12 holds sixteenths (3), triplet eighths (4) and sixteenth triplets (2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GRID = 12  # grid units per quarter note
+MAX_DURATION_UNITS = 4 * GRID  # durations clip at a whole note
+MAX_SHIFT_UNITS = 4 * GRID  # gaps to the next step clip at a whole note
+LOWEST_PITCH, HIGHEST_PITCH = 0, 127
+
+_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")  # sharps: '-' is a minus sign
+
+
+@dataclass(frozen=True)
+class Step:
+    """One note or chord: sorted MIDI pitches, its length and the gap to the next onset (quarters)."""
+
+    pitches: tuple[int, ...]
+    duration: float
+    shift: float
+
+
+def pitch_to_name(pitch: int) -> str:
+    """MIDI number -> name with octave, e.g. 64 -> 'E4', 70 -> 'A#4', 0 -> 'C-1' (octave -1)."""
+    return f"{_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def name_to_pitch(name: str) -> int:
+    """Inverse of ``pitch_to_name``: 'E4' -> 64, 'C-1' -> 0, 'A#4' -> 70."""
+    letters = name[:2] if name[1:2] == "#" else name[:1]
+    octave = name[len(letters):]
+    if letters not in _NAMES or not octave.lstrip("-").isdigit():
+        raise ValueError(f"not a pitch name: {name!r}")
+    pitch = (int(octave) + 1) * 12 + _NAMES.index(letters)
+    if not 0 <= pitch <= 127:
+        raise ValueError(f"pitch name out of MIDI range: {name!r}")
+    return pitch
+
+
+def pitches_to_token(pitches: tuple[int, ...]) -> str:
+    """The paper's token: 'E4' for a note, sorted pitches joined by '.' for a chord ('C4.E4.G4')."""
+    return ".".join(pitch_to_name(p) for p in sorted(pitches))
+
+
+def token_to_pitches(token: str) -> tuple[int, ...]:
+    """Inverse of ``pitches_to_token``."""
+    return tuple(sorted(name_to_pitch(part) for part in token.split(".")))
+
+
+def quarters_to_units(quarters: float, *, lowest: int, highest: int) -> int:
+    """Nearest grid position of a length in quarter notes, clipped to [lowest, highest]."""
+    return int(min(max(round(quarters * GRID), lowest), highest))
+
+
+def steps_duration_quarters(steps: list[Step]) -> float:
+    """Length of a piece in quarter notes: the last onset plus the longer of its duration and shift."""
+    onset, end = 0.0, 0.0
+    for step in steps:
+        end = max(end, onset + step.duration)
+        onset += step.shift
+    return max(end, onset)

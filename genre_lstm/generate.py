@@ -1,0 +1,211 @@
+"""Continuing a seed: a generator that yields progress, and a function that consumes it.
+
+Stateful: the seed runs through the network once (``prime``), then one step at a time carries the
+LSTM states (``step``), so each new step costs one pass over the weights. The paper's own loop,
+which re-runs a 100-token window through the whole network for every step, is kept as
+``paper_window_generate``: the baseline the benchmarks compare against.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .backend import compile_inference
+from .errors import InvalidParameterError
+from .events import Step
+from .model import ModelConfig, inference_models, input_names
+from .sampling import (
+    check_random_seed,
+    check_sampling,
+    greedy_indices,
+    sample_indices,
+    scores_to_probabilities,
+    uniform_draws,
+)
+from .tokenizer import END_ID, RARE_ID, EncodedPiece, duration_class, shift_class
+
+RHYTHMS = ("learned", "random")
+MAX_LENGTH = 2000
+MAX_VARIATIONS = 16
+PAPER_WINDOW = 100
+QUARTER = 1.0  # the paper's ancestor code plays every random-rhythm note as a quarter note
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """One request: how long, which rhythm, how random, how many variations."""
+
+    length: int = 500
+    rhythm: str = "learned"
+    offset_min: float = 0.1
+    offset_max: float = 0.9
+    temperature: float = 1.0
+    top_k: int = 0
+    random_seed: int = 0
+    variations: int = 1
+    seed_length: int = 100
+    natural_ending: bool = False
+
+    def checked(self, config: ModelConfig, vocab_size: int) -> "GenerationSettings":
+        """Validate every field; a checkpoint without rhythm heads plays the paper's random offsets."""
+        if not (isinstance(self.length, (int, np.integer)) and 1 <= self.length <= MAX_LENGTH):
+            raise InvalidParameterError(f"length must be 1 to {MAX_LENGTH} steps, not {self.length}")
+        if not (isinstance(self.variations, (int, np.integer)) and 1 <= self.variations <= MAX_VARIATIONS):
+            raise InvalidParameterError(f"variations must be 1 to {MAX_VARIATIONS}, not {self.variations}")
+        if not (isinstance(self.seed_length, (int, np.integer)) and 1 <= self.seed_length <= MAX_LENGTH):
+            raise InvalidParameterError(f"seed length must be 1 to {MAX_LENGTH} steps, not {self.seed_length}")
+        if self.rhythm not in RHYTHMS:
+            raise InvalidParameterError(f"rhythm must be one of {', '.join(RHYTHMS)}, not {self.rhythm!r}")
+        if not (0.0 < self.offset_min <= self.offset_max <= 4.0):
+            raise InvalidParameterError(
+                f"offsets must satisfy 0 < min <= max <= 4 quarter notes, not {self.offset_min}..{self.offset_max}")
+        check_sampling(self.temperature, self.top_k, vocab_size)
+        check_random_seed(self.random_seed)
+        if self.random_seed + self.variations - 1 > 2**32 - 1:
+            raise InvalidParameterError("random seed plus variations exceeds 2**32 - 1")
+        return self if config.has_rhythm else replace(self, rhythm="random")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Steps made so far out of the requested length (the slowest variation counts)."""
+
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class GeneratedPiece:
+    """One variation: the continuation, the seed it continued (as the model saw it) and its seed."""
+
+    steps: list[Step]
+    seed: list[Step]
+    random_seed: int
+    ended_naturally: bool
+    seconds: float
+
+
+class StepRunner:
+    """The compiled prime and step calls of one network."""
+
+    def __init__(self, model, config: ModelConfig):
+        self.config = config
+        prime, step = inference_models(model, config)
+        self._prime = compile_inference(prime)
+        self._step = compile_inference(step)
+        self.outputs = len(input_names(config))
+
+    def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:
+        """(B, T) id arrays -> the network's input list (the paper preset sees ids / vocab size)."""
+        if self.config.preset == "paper":
+            return [(tokens / self.config.vocab_size).astype(np.float32)[..., None]]
+        return [tokens.astype(np.int32), durations.astype(np.int32), shifts.astype(np.int32)]
+
+    def prime(self, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        out = self._prime(inputs)
+        return out[: self.outputs], out[self.outputs:]
+
+    def step(self, inputs: list[np.ndarray], states: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        out = self._step(inputs + states)
+        return out[: self.outputs], out[self.outputs:]
+
+
+def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) -> Iterator[Progress | list[GeneratedPiece]]:
+    """Yield ``Progress`` while sampling, then the list of generated pieces (one per variation)."""
+    started = time.perf_counter()
+    config, vocab = checkpoint.config, checkpoint.vocab
+    settings = settings.checked(config, len(vocab))
+    encoded = vocab.encode_seed(seed[-settings.seed_length:]) if seed else EncodedPiece(*(np.zeros(0, np.int32),) * 3)
+    runner = checkpoint.runner
+    count = settings.variations
+    # Every training piece follows an end token, so the seed does too.
+    prefix = [np.concatenate([[END_ID if i == 0 else 0], part]).astype(np.int32)
+              for i, part in enumerate((encoded.tokens, encoded.durations, encoded.shifts))]
+    scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix)))
+    generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
+    banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]
+    learned = settings.rhythm == "learned"
+    made: list[list[Step]] = [[] for _ in range(count)]
+    ended = [False] * count
+    are_logits = config.preset == "default"
+    for index in range(settings.length):
+        draws = uniform_draws(generators, 3)
+        probabilities = scores_to_probabilities(scores[0], temperature=settings.temperature,
+                                                top_k=settings.top_k, banned=banned, are_logits=are_logits)
+        tokens = sample_indices(probabilities, draws[:, 0])
+        if learned:
+            durations = sample_indices(scores_to_probabilities(scores[1], temperature=settings.temperature), draws[:, 1])
+            # a zero gap would merge two steps into one chord: only end tokens have it in training
+            shifts = sample_indices(scores_to_probabilities(scores[2], temperature=settings.temperature,
+                                                            banned=[0]), draws[:, 2])
+            rhythm = [((int(d) + 1) / vocab.grid, int(s) / vocab.grid) for d, s in zip(durations, shifts)]
+        else:
+            offsets = settings.offset_min + draws[:, 2] * (settings.offset_max - settings.offset_min)
+            rhythm = [(QUARTER, float(o)) for o in offsets]
+            durations = np.array([duration_class(QUARTER)] * count)
+            shifts = np.array([shift_class(o) for o in offsets])
+        for k in range(count):
+            if ended[k]:
+                continue
+            if tokens[k] == END_ID:
+                ended[k] = True
+            else:
+                made[k].append(Step(vocab.pitches_of(int(tokens[k])), *rhythm[k]))
+        if all(ended):
+            break
+        if index % 10 == 9:
+            yield Progress(index + 1, settings.length)
+        if index + 1 < settings.length:
+            scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None]), states)
+    yield Progress(settings.length, settings.length)
+    seed_steps = vocab.decode(encoded.tokens, encoded.durations, encoded.shifts)
+    elapsed = time.perf_counter() - started
+    yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, ended[k], elapsed) for k in range(count)]
+
+
+def generate(checkpoint, seed: list[Step], settings: GenerationSettings,
+             on_progress: Callable[[Progress], None] | None = None) -> list[GeneratedPiece]:
+    """Run ``iter_generate`` to the end, reporting progress to ``on_progress``."""
+    for item in iter_generate(checkpoint, seed, settings):
+        if isinstance(item, Progress):
+            if on_progress:
+                on_progress(item)
+        else:
+            return item
+    raise RuntimeError("iter_generate ended without a result")  # unreachable
+
+
+def paper_window_generate(checkpoint, seed: list[Step], length: int, *, offset_min: float = 0.1,
+                          offset_max: float = 0.9, random_seed: int = 0) -> list[Step]:
+    """The paper's loop: ``model.predict`` on the last 100 ids for every step, argmax, random offsets.
+
+    Works for either preset (the default preset's token head is used); kept as the baseline.
+    """
+    config, vocab, model = checkpoint.config, checkpoint.vocab, checkpoint.model
+    encoded = vocab.encode_seed(seed)
+    history = [END_ID] * max(0, PAPER_WINDOW - len(encoded.tokens)) + list(encoded.tokens)
+    rhythm = [list(encoded.durations), list(encoded.shifts)]
+    rng = np.random.default_rng(random_seed)
+    steps = []
+    for _ in range(length):
+        window = np.array(history[-PAPER_WINDOW:])
+        if config.preset == "paper":
+            scores = model.predict((window / config.vocab_size).astype(np.float32)[None, :, None], verbose=0)
+        else:
+            recent = [np.array(r[-PAPER_WINDOW:]) for r in rhythm]
+            recent = [np.concatenate([np.zeros(PAPER_WINDOW - len(r), int), r]) for r in recent]
+            out = model.predict({"token": window[None], "duration": recent[0][None], "shift": recent[1][None]}, verbose=0)
+            scores = out["token"][:, -1]
+        scores = np.array(scores, dtype=np.float64)
+        scores[:, [END_ID, RARE_ID]] = -np.inf
+        token = int(greedy_indices(scores)[0])
+        offset = float(rng.uniform(offset_min, offset_max))
+        history.append(token)
+        rhythm[0].append(duration_class(QUARTER))
+        rhythm[1].append(shift_class(offset))
+        steps.append(Step(vocab.pitches_of(token), QUARTER, offset))
+    return steps

@@ -1,0 +1,60 @@
+"""The shipped genres: ids, what each is trained on, how it sounds by default, where it lives."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UnknownGenreError
+
+HUB_ORG_ENV = "GENRE_LSTM_HUB_ORG"
+DEFAULT_HUB_ORG = "genre-lstm"
+CHECKPOINTS_ENV = "GENRE_LSTM_CHECKPOINTS"
+
+
+@dataclass(frozen=True)
+class Genre:
+    id: str
+    name: str
+    collection: str  # a key of corpus.COLLECTIONS
+    source: str  # human-readable source in music21's corpus
+    program: int  # General MIDI program played by default
+    tempo_bpm: float
+    hub_revision: str = "main"
+
+    def hub_repo(self, org: str | None = None) -> str:
+        return f"{org or os.environ.get(HUB_ORG_ENV) or DEFAULT_HUB_ORG}/{self.id}"
+
+    def local_dir(self) -> Path:
+        return checkpoints_root() / self.id
+
+
+GENRES: dict[str, Genre] = {g.id: g for g in (
+    Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
+          "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76),
+    Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
+          "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72),
+    Genre("irish-fiddle", "Irish fiddle", "oneills1850",
+          "O'Neill's Music of Ireland, 1850 tunes (music21 corpus 'oneills1850')", 40, 132),
+    Genre("chinese-folk", "Chinese folk song", "essen-chinese",
+          "Essen folk-song collection, Han Chinese songs (essenFolksong/han1, han2)", 75, 88),
+    Genre("german-folk", "German folk song", "essen-german",
+          "Essen folk-song collection, German songs (altdeu, erk, boehme, fink, ballad, kinder, zuccal, dva)",
+          21, 100),
+    Genre("classical-quartet", "Classical string quartet", "quartets",
+          "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100),
+)}
+
+
+def checkpoints_root() -> Path:
+    """$GENRE_LSTM_CHECKPOINTS, else checkpoints/ beside the package (the repository's folder)."""
+    chosen = os.environ.get(CHECKPOINTS_ENV)
+    return Path(chosen) if chosen else Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+def get_genre(genre_id: str) -> Genre:
+    try:
+        return GENRES[genre_id]
+    except KeyError:
+        raise UnknownGenreError(f"unknown genre {genre_id!r}; choose one of {', '.join(GENRES)}") from None

@@ -1,0 +1,269 @@
+"""Files <-> steps. The only module that touches music21 and mido.
+
+MIDI is read with mido and quantized here (exact ticks; music21 re-quantizes MIDI on import and
+turned 500 written notes into 555). ABC, MusicXML and the rest of music21's formats are parsed by
+music21 with ``forceSource=True``, so its pickle cache is never read or written. Every failure of
+either library leaves this module as a ``MusicReadError`` that names the file and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections import defaultdict, deque
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .errors import MusicReadError, MusicTooLargeError, MusicWriteError
+from .events import (
+    GRID,
+    MAX_DURATION_UNITS,
+    MAX_SHIFT_UNITS,
+    Step,
+    quarters_to_units,
+)
+
+MAX_FILE_BYTES = 8 * 1024 * 1024  # larger uploads are refused before parsing
+MAX_NOTES = 50_000  # about 100 times a 500-step piece; checked before grouping
+MAX_SCORE_BYTES = 8 * 1024 * 1024
+DRUM_CHANNEL = 9  # General MIDI channel 10, zero-based
+TICKS_PER_BEAT = 480  # written files: divisible by GRID, so grid positions are exact
+MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
+SCORE_SUFFIXES = (".abc", ".xml", ".musicxml", ".mxl", ".krn", ".mei", ".rntxt")
+
+# Exceptions mido raises on malformed data (it has no class of its own).
+_MIDO_FAILURES = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct.error)
+
+
+def music_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
+    """Every piece in a MIDI, ABC or MusicXML file as steps (an ABC file can hold many tunes)."""
+    path = Path(path)
+    _check_readable(path)
+    if _looks_like_midi(path):
+        return [midi_file_to_steps(path)]
+    if path.suffix.lower() in MIDI_SUFFIXES:
+        raise MusicReadError(f"{path.name}: not a MIDI file (it has no MThd header)")
+    if path.suffix.lower() not in SCORE_SUFFIXES:
+        raise MusicReadError(
+            f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
+            f"use MIDI ({', '.join(MIDI_SUFFIXES)}), ABC or MusicXML"
+        )
+    return score_file_to_pieces(path)
+
+
+def music_file_to_steps(path: str | os.PathLike) -> list[Step]:
+    """The first piece of a music file that has notes, as steps (used for seeds)."""
+    for piece in music_file_to_pieces(path):
+        if piece:
+            return piece
+    raise MusicReadError(f"{Path(path).name}: no pitched notes found")
+
+
+def midi_file_to_steps(path: str | os.PathLike) -> list[Step]:
+    """Read a MIDI file (type 0, 1 or 2) into steps: pitched tracks merged, drums dropped."""
+    path = Path(path)
+    _check_readable(path)
+    midi = _open_midi(path)
+    if midi.ticks_per_beat <= 0:
+        raise MusicReadError(f"{path.name}: invalid MIDI timing (SMPTE or zero ticks per beat)")
+    notes = _midi_notes(midi, path)
+    if not notes:
+        raise MusicReadError(f"{path.name}: no pitched notes (empty, only drums or only meta events)")
+    beat = float(midi.ticks_per_beat)
+    return notes_to_steps((start / beat, length / beat, pitch) for start, length, pitch in notes)
+
+
+def midi_file_seconds(path: str | os.PathLike) -> float:
+    """Playing time of a MIDI file in seconds, tempo changes included (checked before rendering)."""
+    path = Path(path)
+    _check_readable(path)
+    midi = _open_midi(path)
+    try:
+        return float(midi.length)
+    except _MIDO_FAILURES as error:
+        raise MusicReadError(f"{path.name}: cannot compute its length ({error})") from error
+
+
+def notes_to_steps(notes: Iterable[tuple[float, float, int]]) -> list[Step]:
+    """(onset, length, pitch) in quarter notes -> steps on the grid; notes sharing an onset form a chord."""
+    chords: dict[int, dict[int, int]] = defaultdict(dict)
+    for onset, length, pitch in notes:
+        if not 0 <= pitch <= 127:
+            continue
+        at = round(onset * GRID)
+        units = quarters_to_units(length, lowest=1, highest=MAX_DURATION_UNITS)
+        chords[at][pitch] = max(units, chords[at].get(pitch, 0))
+    onsets = sorted(chords)
+    steps = []
+    for index, at in enumerate(onsets):
+        duration = max(chords[at].values())
+        gap = onsets[index + 1] - at if index + 1 < len(onsets) else duration
+        shift = min(gap, MAX_SHIFT_UNITS)
+        steps.append(Step(tuple(sorted(chords[at])), duration / GRID, shift / GRID))
+    return steps
+
+
+def steps_to_midi_file(
+    steps: list[Step],
+    path: str | os.PathLike,
+    *,
+    tempo_bpm: float = 100.0,
+    program: int = 0,
+    text: Mapping[str, object] | None = None,
+) -> Path:
+    """Write steps as a type-1 MIDI file: one track, the tempo, a GM program and text meta events."""
+    import mido
+
+    path = Path(path)
+    if not 4 <= tempo_bpm <= 1000:  # MIDI cannot store a quarter note longer than 16.7 s
+        raise MusicWriteError(f"tempo {tempo_bpm} BPM is outside 4..1000")
+    track = mido.MidiTrack()
+    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo_bpm), time=0))
+    track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
+    for key, value in (text or {}).items():
+        track.append(mido.MetaMessage("text", text=_latin1(f"{key}={value}"), time=0))
+    track.append(mido.Message("program_change", program=int(program) % 128, channel=0, time=0))
+    timed = []  # (tick, order, message): offs sort before ons at the same tick
+    onset = 0.0
+    for step in steps:
+        start = round(onset * TICKS_PER_BEAT)
+        end = start + max(1, round(step.duration * TICKS_PER_BEAT))
+        velocity = _velocity(onset)
+        for pitch in step.pitches:
+            timed.append((start, 1, mido.Message("note_on", note=pitch, velocity=velocity)))
+            timed.append((end, 0, mido.Message("note_off", note=pitch, velocity=0)))
+        onset += step.shift
+    timed.sort(key=lambda item: (item[0], item[1]))
+    now = 0
+    for tick, _, message in timed:
+        track.append(message.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=0))
+    midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    midi.tracks.append(track)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        midi.save(str(path))
+    except (OSError, ValueError) as error:
+        raise MusicWriteError(f"cannot write {path}: {error}") from error
+    return path
+
+
+def midi_file_text(path: str | os.PathLike) -> dict[str, str]:
+    """The key=value text meta events of a MIDI file (the generation parameters we write)."""
+    midi = _open_midi(Path(path))
+    found = {}
+    for track in midi.tracks:
+        for message in track:
+            if message.type == "text" and "=" in message.text:
+                key, value = message.text.split("=", 1)
+                found[key] = value
+    return found
+
+
+def score_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
+    """Parse ABC, MusicXML or another music21 format; an opus gives one piece per score."""
+    from music21 import converter, stream
+
+    path = Path(path)
+    _check_readable(path, limit=MAX_SCORE_BYTES)
+    try:
+        parsed = converter.parse(str(path), forceSource=True)
+    except Exception as error:  # music21 raises many unrelated types on bad input
+        raise MusicReadError(f"{path.name}: cannot parse as {path.suffix or 'music'} ({_short(error)})") from error
+    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+    try:
+        pieces = [stream_to_steps(score) for score in scores]
+    except Exception as error:
+        raise MusicReadError(f"{path.name}: cannot read its notes ({_short(error)})") from error
+    pieces = [piece for piece in pieces if piece]
+    if not pieces:
+        raise MusicReadError(f"{path.name}: no pitched notes found")
+    return pieces
+
+
+def stream_to_steps(score) -> list[Step]:
+    """A music21 stream (all parts merged, ties joined, grace notes dropped) as steps."""
+    flat = score.stripTies().flatten()
+    notes = []
+    for element in flat.notes:
+        length = float(element.duration.quarterLength)
+        if length <= 0 or not hasattr(element, "pitches"):
+            continue  # grace notes and unpitched percussion
+        onset = float(element.offset)
+        for pitch in element.pitches:
+            notes.append((onset, length, int(pitch.midi)))
+    if len(notes) > MAX_NOTES:
+        raise MusicTooLargeError(f"{len(notes)} notes (the limit is {MAX_NOTES})")
+    return notes_to_steps(notes)
+
+
+def _check_readable(path: Path, limit: int = MAX_FILE_BYTES) -> None:
+    if not path.is_file():
+        raise MusicReadError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise MusicReadError(f"{path.name}: the file is empty")
+    if size > limit:
+        raise MusicTooLargeError(f"{path.name}: {size / 1e6:.1f} MB is over the {limit / 1e6:.0f} MB limit")
+
+
+def _looks_like_midi(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"MThd"
+
+
+def _open_midi(path: Path):
+    import mido
+
+    if not _looks_like_midi(path):
+        raise MusicReadError(f"{path.name}: not a MIDI file (it has no MThd header)")
+    try:
+        return mido.MidiFile(str(path), clip=True)
+    except _MIDO_FAILURES as error:
+        raise MusicReadError(f"{path.name}: damaged MIDI file ({_short(error)})") from error
+
+
+def _midi_notes(midi, path: Path) -> list[tuple[int, int, int]]:
+    """(start tick, length in ticks, pitch) of every pitched note; drums and meta events skipped."""
+    note_ons = sum(1 for track in midi.tracks for m in track if m.type == "note_on" and m.velocity)
+    if note_ons > MAX_NOTES:
+        raise MusicTooLargeError(f"{path.name}: {note_ons} notes (the limit is {MAX_NOTES})")
+    notes = []
+    for track in midi.tracks:
+        sounding: dict[tuple[int, int], deque[int]] = defaultdict(deque)
+        tick = 0
+        for message in track:
+            tick += message.time
+            if message.type not in ("note_on", "note_off") or message.channel == DRUM_CHANNEL:
+                continue
+            key = (message.channel, message.note)
+            if message.type == "note_on" and message.velocity > 0:
+                sounding[key].append(tick)
+            elif sounding[key]:  # the earliest sounding copy ends first
+                start = sounding[key].popleft()
+                notes.append((start, tick - start, message.note))
+        for (_, pitch), starts in sounding.items():  # never released: ends with its track
+            notes.extend((start, tick - start, pitch) for start in starts)
+    return notes
+
+
+def _velocity(onset_quarters: float) -> int:
+    """Accent by position in a 4/4 bar, so the rendering is not mechanically flat."""
+    position = onset_quarters % 4
+    if position == 0:
+        return 96
+    if position == 2:
+        return 86
+    if float(position).is_integer():
+        return 78
+    return 66
+
+
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _short(error: BaseException) -> str:
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return message[:160]

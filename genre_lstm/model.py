@@ -1,0 +1,211 @@
+"""The two networks, built by one function from a ``ModelConfig``.
+
+``paper``: the reference paper's Fig. 5 layer for layer, fed ids divided by the vocabulary size on a
+100-token window and predicting the 101st token (no rhythm). ``default``: embeddings of token,
+duration and shift summed at the input, stacked LSTMs trained sequence-to-sequence, and three
+softmax heads (token, duration, shift). Keras layers and ``keras.ops`` only, so any backend runs it.
+
+Every LSTM is built with ``return_state=True`` so the same layers also make the inference models:
+``prime`` runs a whole seed once and returns the LSTM states, ``step`` advances one step from
+given states. Both are used by ``generate``; the training model ignores the states.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from .errors import CheckpointError, InvalidParameterError
+from .tokenizer import N_DURATIONS, N_SHIFTS
+
+PRESETS = ("default", "paper")
+HEADS = ("token", "duration", "shift")
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a network exactly; saved as genre_lstm.json in a checkpoint."""
+
+    preset: str = "default"
+    vocab_size: int = 0
+    units: list[int] = field(default_factory=lambda: [256, 256])
+    embed_dim: int = 128
+    dropout: float = 0.2
+    recurrent_dropout: float = 0.0
+    dense_units: int = 256  # paper preset only
+    window: int = 64  # training window; the paper's input length for the paper preset
+    n_durations: int = N_DURATIONS
+    n_shifts: int = N_SHIFTS
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise InvalidParameterError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        self.units = [int(u) for u in self.units]
+
+    @property
+    def has_rhythm(self) -> bool:
+        return self.preset == "default"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def for_preset(cls, preset: str, vocab_size: int, **overrides) -> "ModelConfig":
+        """The preset's sizes; ``overrides`` change single fields (for experiments and tests)."""
+        if preset == "paper":
+            base = dict(units=[512, 512, 512], dropout=0.3, recurrent_dropout=0.3, dense_units=256, window=100)
+        else:
+            base = {}
+        base.update(overrides)
+        return cls(preset=preset, vocab_size=vocab_size, **base)
+
+
+def save_config(config: ModelConfig, path: str | Path, extra: dict | None = None) -> None:
+    data = {"model": config.to_json(), **(extra or {})}
+    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def build_model(config: ModelConfig):
+    """The training network for ``config`` (uncompiled)."""
+    if config.vocab_size < 3:
+        raise InvalidParameterError(f"vocabulary of {config.vocab_size} tokens is too small to train")
+    return _build(config)
+
+
+def compile_model(model, config: ModelConfig, learning_rate: float = 2e-3) -> None:
+    """Adam and cross-entropy on every head (sparse targets: one-hot would not fit in memory)."""
+    import keras
+
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=config.preset == "default")
+    if config.preset == "paper":
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
+                      loss={head: loss for head in HEADS})
+
+
+def _make_layers(config: ModelConfig) -> dict:
+    """Every layer of the network, by name; the training and inference models share them."""
+    import keras
+
+    count = len(config.units)
+    layers = {
+        f"lstm_{index}": keras.layers.LSTM(
+            units,
+            return_sequences=config.preset == "default" or index < count - 1,
+            return_state=True,
+            recurrent_dropout=config.recurrent_dropout,
+            name=f"lstm_{index}",
+        )
+        for index, units in enumerate(config.units)
+    }
+    if config.preset == "paper":
+        layers.update({
+            "batch_norm_0": keras.layers.BatchNormalization(name="batch_norm_0"),
+            "dropout_0": keras.layers.Dropout(config.dropout, name="dropout_0"),
+            "dense": keras.layers.Dense(config.dense_units, name="dense"),
+            "relu": keras.layers.Activation("relu", name="relu"),
+            "batch_norm_1": keras.layers.BatchNormalization(name="batch_norm_1"),
+            "dropout_1": keras.layers.Dropout(config.dropout, name="dropout_1"),
+            "token_logits": keras.layers.Dense(config.vocab_size, name="token_logits"),
+            "token": keras.layers.Activation("softmax", name="token"),
+        })
+        return layers
+    sizes = {"token": config.vocab_size, "duration": config.n_durations, "shift": config.n_shifts}
+    for head, size in sizes.items():
+        layers[f"{head}_embedding"] = keras.layers.Embedding(size, config.embed_dim, name=f"{head}_embedding")
+        layers[f"{head}_logits"] = keras.layers.Dense(size, name=f"{head}_logits")
+    layers["sum_embeddings"] = keras.layers.Add(name="sum_embeddings")
+    layers["dropout"] = keras.layers.Dropout(config.dropout, name="dropout")
+    return layers
+
+
+def _forward(config: ModelConfig, layers: dict, inputs, states, *, training_graph: bool):
+    """Apply the layers; the inference graph skips dropout and keeps only the last position."""
+    paper = config.preset == "paper"
+    x = inputs if paper else layers["sum_embeddings"]([layers[f"{h}_embedding"](inputs[h]) for h in HEADS])
+    if training_graph and not paper:
+        x = layers["dropout"](x)
+    new_states = []
+    for index in range(len(config.units)):
+        initial = None if states is None else states[2 * index: 2 * index + 2]
+        x, h, c = layers[f"lstm_{index}"](x, initial_state=initial)
+        new_states += [h, c]
+        if training_graph and not paper:
+            x = layers["dropout"](x)
+    if paper:
+        for name in ("batch_norm_0", "dropout_0", "dense", "relu", "batch_norm_1", "dropout_1", "token_logits", "token"):
+            if training_graph or not name.startswith("dropout"):
+                x = layers[name](x)
+        return (x if training_graph else {"token": x}), new_states
+    if not training_graph:
+        x = x[:, -1, :]
+    return {head: layers[f"{head}_logits"](x) for head in HEADS}, new_states
+
+
+def _model_inputs(config: ModelConfig, length):
+    import keras
+
+    if config.preset == "paper":
+        return keras.Input((length, 1), name="window")
+    return {h: keras.Input((length,), dtype="int32", name=h) for h in HEADS}
+
+
+def _build(config: ModelConfig):
+    import keras
+
+    inputs = _model_inputs(config, config.window if config.preset == "paper" else None)
+    outputs, _ = _forward(config, _make_layers(config), inputs, None, training_graph=True)
+    return keras.Model(inputs, outputs, name=f"genre_lstm_{config.preset}")
+
+
+def input_names(config: ModelConfig) -> tuple[str, ...]:
+    """Order of the non-state inputs and outputs of the inference models."""
+    return ("token",) if config.preset == "paper" else HEADS
+
+
+def inference_models(model, config: ModelConfig):
+    """(prime, step) models sharing ``model``'s layers, with flat list inputs and outputs.
+
+    prime: [seed inputs (B, T)...] -> [outputs at the last position..., h0, c0, h1, c1, ...];
+    step: [one position (B, 1)..., h0, c0, ...] -> the same. Inputs are ``input_names(config)``
+    (the paper preset takes its scaled ids as one (B, T, 1) float input); outputs are logits
+    (default) or probabilities (paper), in the same order.
+    """
+    import keras
+
+    layers = {layer.name: layer for layer in model.layers}
+    names = input_names(config)
+
+    def flat(inputs, states):
+        outputs, new_states = _forward(config, layers, inputs, states, training_graph=False)
+        return [outputs[name] for name in names] + new_states
+
+    def as_dict(tensors):
+        return tensors[0] if config.preset == "paper" else dict(zip(names, tensors))
+
+    def inputs(length):
+        if config.preset == "paper":
+            return [keras.Input((length, 1))]
+        return [keras.Input((length,), dtype="int32") for _ in names]
+
+    seed = inputs(None)
+    prime = keras.Model(seed, flat(as_dict(seed), None), name="prime")
+    one = inputs(1)
+    states = [keras.Input((units,)) for units in config.units for _ in ("h", "c")]
+    step = keras.Model(one + states, flat(as_dict(one), states), name="step")
+    return prime, step
+
+
+def check_vocab_fits(config: ModelConfig, vocab_size: int, where: str) -> None:
+    """Refuse a checkpoint whose vocabulary and model disagree, before any weight is read."""
+    if config.vocab_size != vocab_size:
+        raise CheckpointError(
+            f"{where}: the model expects {config.vocab_size} tokens but the vocabulary has {vocab_size}"
+        )

@@ -1,0 +1,68 @@
+"""Choosing the next step from the network's scores: pure functions with explicit random numbers.
+
+Every draw is an inverse-CDF lookup of a uniform number the caller takes from its own
+``numpy.random.Generator``, so a random seed gives the same piece on every backend, and a
+variation in a batch gives the same piece as a single run with its seed.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .errors import InvalidParameterError
+
+TEMPERATURE_RANGE = (0.05, 5.0)
+MAX_RANDOM_SEED = 2**32 - 1
+
+
+def check_sampling(temperature: float, top_k: int, vocab_size: int) -> None:
+    """Reject out-of-range parameters with a readable message, before any sampling."""
+    low, high = TEMPERATURE_RANGE
+    if not (isinstance(temperature, (int, float)) and low <= temperature <= high):
+        raise InvalidParameterError(f"temperature must be between {low} and {high}, not {temperature}")
+    if not (isinstance(top_k, (int, np.integer)) and 0 <= top_k <= vocab_size):
+        raise InvalidParameterError(f"top-k must be between 0 (off) and {vocab_size}, not {top_k}")
+
+
+def check_random_seed(seed: int) -> None:
+    if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_RANDOM_SEED):
+        raise InvalidParameterError(f"random seed must be an integer from 0 to {MAX_RANDOM_SEED}, not {seed}")
+
+
+def scores_to_probabilities(scores: np.ndarray, *, temperature: float = 1.0, top_k: int = 0,
+                            banned: Sequence[int] = (), are_logits: bool = True) -> np.ndarray:
+    """(B, V) logits or probabilities -> (B, V) float64 probabilities after temperature, top-k, bans."""
+    scores = np.asarray(scores, dtype=np.float64)
+    logits = scores if are_logits else np.log(np.clip(scores, 1e-30, None))
+    logits = logits / temperature
+    if banned:
+        logits = logits.copy()
+        logits[:, list(banned)] = -np.inf
+    if 0 < top_k < logits.shape[1]:
+        kth = np.partition(logits, -top_k, axis=1)[:, -top_k][:, None]
+        logits = np.where(logits >= kth, logits, -np.inf)
+    logits = logits - logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def sample_indices(probabilities: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw per row: the first index whose cumulative probability exceeds the uniform."""
+    cumulative = np.cumsum(probabilities, axis=1)
+    targets = np.asarray(uniforms, dtype=np.float64)[:, None] * cumulative[:, -1:]
+    picked = (cumulative <= targets).sum(axis=1)
+    # never pick a zero-probability entry at the edge of float rounding
+    last_allowed = probabilities.shape[1] - 1 - np.argmax(probabilities[:, ::-1] > 0, axis=1)
+    return np.minimum(picked, last_allowed).astype(np.int64)
+
+
+def greedy_indices(scores: np.ndarray) -> np.ndarray:
+    """The paper's choice: the most likely index of each row."""
+    return np.argmax(np.asarray(scores), axis=1).astype(np.int64)
+
+
+def uniform_draws(generators: Sequence[np.random.Generator], count: int) -> np.ndarray:
+    """(B, count) uniforms, row k from generator k: each variation consumes only its own stream."""
+    return np.stack([g.random(count) for g in generators])

@@ -1,0 +1,203 @@
+"""Steps <-> integer ids: the vocabulary of note/chord tokens and the rhythm classes.
+
+A step becomes three integers: its pitch/chord token id, its duration class (grid units - 1) and
+its shift class (grid units to the next onset). Id 0 is the end-of-piece token and id 1 stands for
+any chord too rare to get its own id (scored by a back-off, never sampled). A token outside the
+vocabulary is mapped to the nearest one, after moving the seed by octaves into the genre's range.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .errors import VocabularyError
+from .events import (
+    GRID,
+    MAX_DURATION_UNITS,
+    MAX_SHIFT_UNITS,
+    Step,
+    pitches_to_token,
+    quarters_to_units,
+    token_to_pitches,
+)
+
+VOCAB_VERSION = 1
+END_TOKEN = "<end>"
+RARE_TOKEN = "<rare>"
+SPECIAL_TOKENS = (END_TOKEN, RARE_TOKEN)
+END_ID, RARE_ID = 0, 1
+N_DURATIONS = MAX_DURATION_UNITS  # classes 0..47 = 1..48 grid units
+N_SHIFTS = MAX_SHIFT_UNITS + 1  # classes 0..48 = 0..48 grid units
+
+
+@dataclass
+class EncodedPiece:
+    """A piece as three aligned integer arrays."""
+
+    tokens: np.ndarray
+    durations: np.ndarray
+    shifts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass
+class Vocabulary:
+    """The genre's note/chord tokens, most frequent first after the two special tokens."""
+
+    tokens: list[str]
+    counts: list[int] = field(default_factory=list)
+    version: int = VOCAB_VERSION
+    grid: int = GRID
+    _index: dict[str, int] = field(init=False, repr=False)
+    _pitch_sets: list[tuple[int, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if tuple(self.tokens[:2]) != SPECIAL_TOKENS:
+            raise VocabularyError(f"a vocabulary starts with {SPECIAL_TOKENS}, not {self.tokens[:2]}")
+        if len(set(self.tokens)) != len(self.tokens):
+            raise VocabularyError("the vocabulary has duplicate tokens")
+        self._index = {token: index for index, token in enumerate(self.tokens)}
+        try:
+            self._pitch_sets = [()] * 2 + [token_to_pitches(t) for t in self.tokens[2:]]
+        except ValueError as error:
+            raise VocabularyError(f"malformed token in vocabulary: {error}") from error
+        self._nearest_cache: dict[tuple[int, ...], int] = {}
+
+    @classmethod
+    def build(cls, pieces: Iterable[list[Step]], *, max_size: int = 4000, min_count: int = 1) -> "Vocabulary":
+        """Count tokens over training pieces; keep the ``max_size`` most frequent seen ``min_count`` times."""
+        counter = Counter(pitches_to_token(step.pitches) for piece in pieces for step in piece)
+        kept = [(t, c) for t, c in sorted(counter.items(), key=lambda tc: (-tc[1], tc[0])) if c >= min_count]
+        kept = kept[: max(0, max_size - len(SPECIAL_TOKENS))]
+        return cls([*SPECIAL_TOKENS, *(t for t, _ in kept)], [0, 0, *(c for _, c in kept)])
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def pitch_range(self) -> tuple[int, int]:
+        """Lowest and highest pitch of any token."""
+        pitches = [p for pitch_set in self._pitch_sets for p in pitch_set]
+        return (min(pitches), max(pitches)) if pitches else (60, 60)
+
+    def id_of(self, pitches: tuple[int, ...], *, exact: bool = False) -> int:
+        """Id of a pitch set; an unknown set maps to the nearest token (or RARE_ID when ``exact``)."""
+        found = self._index.get(pitches_to_token(pitches))
+        if found is not None:
+            return found
+        if exact or len(self.tokens) <= len(SPECIAL_TOKENS):
+            return RARE_ID
+        return self.nearest_id(pitches)
+
+    def nearest_id(self, pitches: tuple[int, ...]) -> int:
+        """The in-vocabulary token whose pitches are closest (symmetric nearest-pitch distance)."""
+        key = tuple(sorted(pitches))
+        if key not in self._nearest_cache:
+            wanted = np.array(key)
+            best, best_cost = 2, float("inf")
+            for index in range(2, len(self.tokens)):
+                have = np.array(self._pitch_sets[index])
+                gaps = np.abs(wanted[:, None] - have[None, :])
+                cost = gaps.min(axis=1).sum() + gaps.min(axis=0).sum() + 0.5 * abs(len(key) - len(have))
+                if cost < best_cost:
+                    best, best_cost = index, cost
+            self._nearest_cache[key] = best
+        return self._nearest_cache[key]
+
+    def pitches_of(self, token_id: int) -> tuple[int, ...]:
+        """Pitches of a token id (empty for the special tokens)."""
+        return self._pitch_sets[token_id]
+
+    def encode(self, steps: list[Step], *, exact: bool = False) -> EncodedPiece:
+        """Steps -> ids; rare chords become RARE_ID when ``exact`` (scoring), else their nearest token."""
+        tokens = np.array([self.id_of(s.pitches, exact=exact) for s in steps], dtype=np.int32)
+        durations = np.array([duration_class(s.duration) for s in steps], dtype=np.int32)
+        shifts = np.array([shift_class(s.shift) for s in steps], dtype=np.int32)
+        return EncodedPiece(tokens, durations, shifts)
+
+    def encode_seed(self, steps: list[Step]) -> EncodedPiece:
+        """Encode a user's seed: moved by octaves into this vocabulary's range, then mapped to nearest."""
+        return self.encode(transpose_into_range(steps, self.pitch_range))
+
+    def decode(self, tokens, durations, shifts) -> list[Step]:
+        """Ids -> steps, stopping at the first end-of-piece token; rare ids are skipped."""
+        steps = []
+        for token, duration, shift in zip(tokens, durations, shifts):
+            if int(token) == END_ID:
+                break
+            if int(token) == RARE_ID:
+                continue
+            steps.append(Step(self._pitch_sets[int(token)], class_to_duration(duration), class_to_shift(shift)))
+        return steps
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "grid": self.grid, "tokens": self.tokens, "counts": self.counts}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Vocabulary":
+        if not isinstance(data, dict) or "tokens" not in data:
+            raise VocabularyError("vocabulary JSON has no 'tokens' list")
+        if data.get("version") != VOCAB_VERSION:
+            raise VocabularyError(f"vocabulary version {data.get('version')} is not {VOCAB_VERSION}")
+        if data.get("grid", GRID) != GRID:
+            raise VocabularyError(f"vocabulary grid {data.get('grid')} is not {GRID} units per quarter")
+        return cls(list(data["tokens"]), list(data.get("counts", [])))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Vocabulary":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise VocabularyError(f"cannot read vocabulary {path}: {error}") from error
+        return cls.from_json(data)
+
+
+def duration_class(quarters: float) -> int:
+    return quarters_to_units(quarters, lowest=1, highest=MAX_DURATION_UNITS) - 1
+
+
+def shift_class(quarters: float) -> int:
+    return quarters_to_units(quarters, lowest=0, highest=MAX_SHIFT_UNITS)
+
+
+def class_to_duration(index) -> float:
+    return (int(index) + 1) / GRID
+
+
+def class_to_shift(index) -> float:
+    return int(index) / GRID
+
+
+def transpose_steps(steps: list[Step], semitones: int) -> list[Step]:
+    """All pitches moved by ``semitones``; notes pushed outside 0..127 are dropped."""
+    moved = []
+    for step in steps:
+        pitches = tuple(p + semitones for p in step.pitches if 0 <= p + semitones <= 127)
+        if pitches:
+            moved.append(Step(pitches, step.duration, step.shift))
+    return moved
+
+
+def transpose_into_range(steps: list[Step], pitch_range: tuple[int, int]) -> list[Step]:
+    """Move a piece by whole octaves so its median pitch falls inside ``pitch_range``."""
+    pitches = sorted(p for step in steps for p in step.pitches)
+    if not pitches:
+        return steps
+    low, high = pitch_range
+    median, octaves = pitches[len(pitches) // 2], 0
+    while median + 12 * octaves < low and octaves < 10:
+        octaves += 1
+    while median + 12 * octaves > high and octaves > -10:
+        octaves -= 1
+    return transpose_steps(steps, 12 * octaves) if octaves else steps

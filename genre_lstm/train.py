@@ -1,0 +1,299 @@
+"""Training either preset on a list of pieces, resumable, with early stopping on held-out loss.
+
+``default`` trains sequence-to-sequence: every position of a long window is a target, so each
+token is learned once per epoch. ``paper`` trains the reference paper's way: a 100-id window (ids
+divided by the vocabulary size) predicting the 101st, one target per window. Training state is
+saved every epoch under ``<out>/.training`` (model with optimizer state as a .keras file, best
+weights, JSON state) so a run that is cut off continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .checkpoint import GenerationDefaults, save_checkpoint
+from .corpus import Piece, Split, split_pieces
+from .errors import CorpusError, InvalidParameterError
+from .model import PRESETS, ModelConfig, build_model, compile_model
+from .tokenizer import END_ID, EncodedPiece, Vocabulary
+
+SEED_WINDOW = 100
+SEEDS_SHIPPED = 24
+MIN_TRAIN_STEPS = 32
+
+
+@dataclass
+class TrainSettings:
+    """How to train; everything but ``epochs``, ``max_minutes`` and ``verbose`` must match to resume."""
+
+    preset: str = "default"
+    epochs: int = 40
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    patience: int = 3
+    random_seed: int = 0
+    max_minutes: float | None = None
+    max_vocab: int = 1500
+    min_count: int = 2
+    model: dict = field(default_factory=dict)  # ModelConfig field overrides
+    verbose: int = 1
+
+    def check(self) -> None:
+        if self.preset not in PRESETS:
+            raise InvalidParameterError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if not 1 <= self.epochs <= 1000:
+            raise InvalidParameterError(f"epochs must be 1 to 1000, not {self.epochs}")
+        if not 1 <= self.batch_size <= 4096:
+            raise InvalidParameterError(f"batch size must be 1 to 4096, not {self.batch_size}")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise InvalidParameterError(f"time budget must be positive, not {self.max_minutes} minutes")
+
+
+@dataclass
+class EpochReport:
+    """Sent to ``on_epoch`` after every epoch (the app draws its loss curve from these)."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    val_loss: float
+    best_val_loss: float
+    seconds: float
+
+
+@dataclass
+class TrainResult:
+    folder: Path
+    config: ModelConfig
+    vocab_size: int
+    epochs_run: int
+    best_epoch: int
+    best_val_loss: float
+    seconds: float
+    history: list[dict]
+    split_sizes: dict
+    parameters: int
+
+
+def pieces_to_stream(pieces: list[Piece], vocab: Vocabulary) -> EncodedPiece:
+    """All pieces in one stream, each preceded by the end-of-piece token (as generation sees seeds)."""
+    parts = [vocab.encode(piece.steps) for piece in pieces if piece.steps]
+    zero = np.zeros(1, np.int32)
+    tokens = np.concatenate([x for p in parts for x in (zero + END_ID, p.tokens)] + [zero + END_ID])
+    durations = np.concatenate([x for p in parts for x in (zero, p.durations)] + [zero])
+    shifts = np.concatenate([x for p in parts for x in (zero, p.shifts)] + [zero])
+    return EncodedPiece(tokens, durations, shifts)
+
+
+def _keras_dataset_class():
+    import keras
+
+    class SequenceWindows(keras.utils.PyDataset):
+        """Sequence-to-sequence batches: windows of the stream, targets shifted by one.
+
+        Each epoch starts the windows at a new random offset, so window edges move.
+        """
+
+        def __init__(self, stream: EncodedPiece, window: int, batch_size: int, *, shuffle: bool, seed: int):
+            super().__init__()
+            self.arrays = (stream.tokens, stream.durations, stream.shifts)
+            self.window = min(window, len(stream) - 1)
+            self.count = max(1, (len(stream) - self.window) // self.window)
+            self.batch_size, self.shuffle = batch_size, shuffle
+            self.rng = np.random.default_rng(seed)
+            self.offset, self.order = 0, np.arange(self.count)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return math.ceil(self.count / self.batch_size)
+
+        def __getitem__(self, index):
+            chosen = self.order[index * self.batch_size: (index + 1) * self.batch_size]
+            starts = self.offset + chosen * self.window
+            grid = starts[:, None] + np.arange(self.window)[None, :]
+            names = ("token", "duration", "shift")
+            x = {n: a[grid] for n, a in zip(names, self.arrays)}
+            y = {n: a[grid + 1] for n, a in zip(names, self.arrays)}
+            return x, y
+
+        def on_epoch_end(self):
+            if self.shuffle:
+                self.offset = int(self.rng.integers(0, max(1, len(self.arrays[0]) - self.count * self.window)))
+                self.order = self.rng.permutation(self.count)
+
+    class PaperWindows(keras.utils.PyDataset):
+        """The paper's batches: 100 ids scaled by the vocabulary size -> the 101st id."""
+
+        def __init__(self, stream: EncodedPiece, window: int, vocab_size: int, batch_size: int, *,
+                     shuffle: bool, seed: int):
+            super().__init__()
+            short = max(0, window + 1 - len(stream.tokens))  # a tiny stream is padded with end tokens
+            self.tokens = np.concatenate([np.full(short, END_ID, np.int32), stream.tokens])
+            self.window, self.vocab_size = window, vocab_size
+            self.count = len(self.tokens) - window
+            self.batch_size, self.shuffle = batch_size, shuffle
+            self.rng = np.random.default_rng(seed)
+            self.order = np.arange(self.count)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return math.ceil(self.count / self.batch_size)
+
+        def __getitem__(self, index):
+            starts = self.order[index * self.batch_size: (index + 1) * self.batch_size]
+            grid = starts[:, None] + np.arange(self.window)[None, :]
+            x = (self.tokens[grid] / self.vocab_size).astype(np.float32)[..., None]
+            return x, self.tokens[starts + self.window]
+
+        def on_epoch_end(self):
+            if self.shuffle:
+                self.order = self.rng.permutation(self.count)
+
+    return SequenceWindows, PaperWindows
+
+
+def make_datasets(train: EncodedPiece, valid: EncodedPiece, config: ModelConfig, settings: TrainSettings):
+    sequence_windows, paper_windows = _keras_dataset_class()
+    if config.preset == "paper":
+        return (paper_windows(train, config.window, config.vocab_size, settings.batch_size,
+                              shuffle=True, seed=settings.random_seed),
+                paper_windows(valid, config.window, config.vocab_size, settings.batch_size,
+                              shuffle=False, seed=0))
+    return (sequence_windows(train, config.window, settings.batch_size, shuffle=True, seed=settings.random_seed),
+            sequence_windows(valid, config.window, settings.batch_size, shuffle=False, seed=0))
+
+
+def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = SEED_WINDOW) -> list[dict]:
+    """Held-out windows to ship as seeds: the opening of each of the longest pieces."""
+    ranked = sorted(pieces, key=lambda p: (-len(p.steps), p.id))[:count]
+    return [{"piece": p.id, "steps": [[round(s.duration * 12), round(s.shift * 12), *s.pitches]
+                                      for s in p.steps[:length]]} for p in ranked]
+
+
+def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: TrainSettings | None = None,
+                     defaults: GenerationDefaults | None = None, info: dict | None = None,
+                     on_epoch: Callable[[EpochReport], None] | None = None,
+                     stop: threading.Event | None = None) -> TrainResult:
+    """Train on ``pieces`` (split by piece) and write a checkpoint folder to ``out_dir``."""
+    import keras
+
+    settings = settings or TrainSettings()
+    settings.check()
+    out_dir = Path(out_dir)
+    split = split_pieces(pieces)
+    if sum(len(p.steps) for p in split.train) < MIN_TRAIN_STEPS or not split.valid:
+        raise CorpusError(f"too little music to train: {len(split.train)} training pieces, "
+                          f"{sum(len(p.steps) for p in split.train)} steps (need {MIN_TRAIN_STEPS}+ and 3+ pieces)")
+    work = out_dir / ".training"
+    fingerprint = _fingerprint(split, settings)
+    state = _read_state(work, fingerprint)
+    keras.utils.set_random_seed(settings.random_seed)
+    if state:
+        vocab = Vocabulary.load(work / "vocabulary.json")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        vocab = Vocabulary.build((p.steps for p in split.train), max_size=settings.max_vocab,
+                                 min_count=settings.min_count)
+        vocab.save(work / "vocabulary.json")
+    config = ModelConfig.for_preset(settings.preset, len(vocab), **settings.model)
+    train_data, valid_data = make_datasets(pieces_to_stream(split.train, vocab),
+                                           pieces_to_stream(split.valid, vocab), config, settings)
+    if state:
+        model = keras.saving.load_model(work / "last.keras", safe_mode=True)
+    else:
+        model = build_model(config)
+        compile_model(model, config, settings.learning_rate)
+        state = {"fingerprint": fingerprint, "epoch": 0, "best_val_loss": None, "best_epoch": 0,
+                 "wait": 0, "seconds": 0.0, "history": []}
+    tracker = _epoch_tracker(work, state, settings, on_epoch, stop)
+    if state["epoch"] < settings.epochs and not state.get("stopped"):
+        model.fit(train_data, validation_data=valid_data, epochs=settings.epochs,
+                  initial_epoch=state["epoch"], callbacks=[tracker], verbose=settings.verbose)
+    model.load_weights(work / "best.weights.h5")
+    result = TrainResult(out_dir, config, len(vocab), state["epoch"], state["best_epoch"],
+                         float(state["best_val_loss"]), state["seconds"], state["history"],
+                         {"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
+                         int(model.count_params()))
+    full_info = {**(info or {}), "training": {
+        "preset": settings.preset, "epochs_run": result.epochs_run, "best_epoch": result.best_epoch,
+        "best_val_loss": result.best_val_loss, "seconds": round(result.seconds, 1),
+        "split": result.split_sizes, "steps": {k: sum(len(p.steps) for p in getattr(split, k))
+                                                for k in ("train", "valid", "test")},
+        "held_out_pieces": {"valid": [p.id for p in split.valid], "test": [p.id for p in split.test]},
+        "settings": asdict(settings) | {"verbose": None},
+    }}
+    save_checkpoint(out_dir, model, config, vocab, defaults=defaults, seeds=seed_windows(split.test or split.valid),
+                    info=full_info)
+    shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _fingerprint(split: Split, settings: TrainSettings) -> str:
+    fixed = asdict(settings)
+    for key in ("epochs", "max_minutes", "verbose"):
+        fixed.pop(key)
+    text = json.dumps([fixed, [p.id for p in split.train], [p.id for p in split.valid]], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _read_state(work: Path, fingerprint: str) -> dict | None:
+    try:
+        state = json.loads((work / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+    needed = ("last.keras", "best.weights.h5", "vocabulary.json")
+    if state.get("fingerprint") != fingerprint or not all((work / n).is_file() for n in needed):
+        return None
+    return state
+
+
+def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, stop):
+    """A Keras callback that saves resumable state each epoch and applies early stopping,
+    the time budget and a stop request (defined here so importing this module stays light)."""
+    import keras
+
+    class EpochTracker(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.started = time.monotonic()
+            self.seconds_before = state["seconds"]
+
+        def on_train_batch_end(self, batch, logs=None):
+            if stop is not None and stop.is_set():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            val_loss, loss = float(logs.get("val_loss", np.nan)), float(logs.get("loss", np.nan))
+            state["epoch"] = epoch + 1
+            state["seconds"] = self.seconds_before + time.monotonic() - self.started
+            state["history"].append({"epoch": epoch + 1, "loss": loss, "val_loss": val_loss,
+                                     **{k: float(v) for k, v in logs.items() if k not in ("loss", "val_loss")}})
+            if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
+                state.update(best_val_loss=val_loss, best_epoch=epoch + 1, wait=0)
+                self.model.save_weights(work / "best.weights.h5")
+            else:
+                state["wait"] += 1
+            out_of_time = settings.max_minutes is not None and state["seconds"] > 60 * settings.max_minutes
+            stopped = stop is not None and stop.is_set()
+            if state["wait"] >= settings.patience or out_of_time or stopped:
+                state["stopped"] = True
+                self.model.stop_training = True
+            self.model.save(work / "last.keras")
+            (work / "state.json").write_text(json.dumps(state))
+            if on_epoch:
+                on_epoch(EpochReport(epoch + 1, settings.epochs, loss, val_loss, state["best_val_loss"],
+                                     state["seconds"]))
+
+    return EpochTracker()

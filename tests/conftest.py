@@ -1,0 +1,108 @@
+"""Shared fixtures: private temp folders, offline hub, small real music and tiny trained models.
+
+Everything a test writes goes under one temporary folder: HOME, TMPDIR, KERAS_HOME, MPLCONFIGDIR,
+the token cache and HF_HOME, and the hub is offline, so the suite never touches the network or
+the user's own caches.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_ROOT = Path(tempfile.mkdtemp(prefix="genre-lstm-tests-"))
+for _name, _sub in {"HOME": "home", "TMPDIR": "tmp", "KERAS_HOME": "keras", "MPLCONFIGDIR": "mpl",
+                    "GENRE_LSTM_CACHE": "cache", "HF_HOME": "hf"}.items():
+    (_ROOT / _sub).mkdir()
+    os.environ[_name] = str(_ROOT / _sub)
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+os.environ.pop("GENRE_LSTM_HUB_ORG", None)
+os.environ.pop("GENRE_LSTM_SOUNDFONT", None)
+tempfile.tempdir = None  # re-read TMPDIR
+
+import pytest  # noqa: E402
+
+from genre_lstm.backend import import_keras  # noqa: E402
+
+import_keras()
+
+
+def corpus_file(relative: str) -> Path:
+    from music21 import common
+
+    return Path(common.getCorpusFilePath()) / relative
+
+
+@pytest.fixture(scope="session")
+def chorale_path() -> Path:
+    return corpus_file("bach/bwv66.6.mxl")
+
+
+@pytest.fixture(scope="session")
+def oneills_path() -> Path:
+    return corpus_file("oneills1850/0001-0050.abc")
+
+
+@pytest.fixture(scope="session")
+def palestrina_path() -> Path:
+    return corpus_file("palestrina/Agnus_01.krn")
+
+
+@pytest.fixture(scope="session")
+def irish_pieces(oneills_path):
+    """50 real O'Neill tunes as pieces (one ABC file of the bundled corpus)."""
+    from genre_lstm.corpus import read_pieces
+
+    return read_pieces([oneills_path]).pieces
+
+
+def _train_tiny(pieces, folder, preset):
+    from genre_lstm.checkpoint import GenerationDefaults
+    from genre_lstm.train import TrainSettings, train_checkpoint
+
+    model = {"units": [48, 48], "embed_dim": 16} if preset == "default" else {"units": [16, 16, 16], "dense_units": 16}
+    settings = TrainSettings(preset=preset, epochs=2, batch_size=32, model=model, verbose=0, random_seed=1)
+    train_checkpoint(pieces, folder, settings=settings,
+                     defaults=GenerationDefaults(name=f"tiny-{preset}", tempo_bpm=120, program=40))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint_dir(irish_pieces, tmp_path_factory) -> Path:
+    """A default-preset checkpoint trained for two epochs on 50 real tunes."""
+    return _train_tiny(irish_pieces, tmp_path_factory.mktemp("tiny-default") / "ck", "default")
+
+
+@pytest.fixture(scope="session")
+def tiny_paper_dir(irish_pieces, tmp_path_factory) -> Path:
+    """A paper-preset checkpoint (narrow layers) trained briefly on the same tunes."""
+    return _train_tiny(irish_pieces[:12], tmp_path_factory.mktemp("tiny-paper") / "ck", "paper")
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tiny_checkpoint_dir):
+    from genre_lstm.checkpoint import load_checkpoint
+
+    return load_checkpoint(tiny_checkpoint_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_paper(tiny_paper_dir):
+    from genre_lstm.checkpoint import load_checkpoint
+
+    return load_checkpoint(tiny_paper_dir)
+
+
+def write_midi(path: Path, tracks: list[list], *, midi_type: int = 1, ticks: int = 480) -> Path:
+    """Write a MIDI file with mido from lists of messages (delta times in ticks)."""
+    import mido
+
+    midi = mido.MidiFile(type=midi_type, ticks_per_beat=ticks)
+    for messages in tracks:
+        track = mido.MidiTrack()
+        track.extend(messages)
+        midi.tracks.append(track)
+    midi.save(str(path))
+    return path

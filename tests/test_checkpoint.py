@@ -1,0 +1,56 @@
+import json
+import shutil
+
+import pytest
+
+from genre_lstm.checkpoint import load_checkpoint
+from genre_lstm.errors import CheckpointError
+from genre_lstm.generate import GenerationSettings, generate
+
+
+def test_folder_is_a_hub_style_repo_without_optimizer_state(tiny_checkpoint_dir):
+    names = {p.name for p in tiny_checkpoint_dir.iterdir()}
+    assert {"config.json", "metadata.json", "model.weights.h5", "genre_lstm.json", "vocabulary.json",
+            "generation.json", "seeds.json"} <= names
+    import h5py
+
+    with h5py.File(tiny_checkpoint_dir / "model.weights.h5") as weights:
+        assert "optimizer" not in weights
+    assert json.loads((tiny_checkpoint_dir / "seeds.json").read_text())["seeds"]
+
+
+def test_save_load_round_trip_reproduces_the_same_samples(tiny_checkpoint, tiny_checkpoint_dir):
+    again = load_checkpoint(tiny_checkpoint_dir)
+    settings = GenerationSettings(length=30, random_seed=99)
+    seed = tiny_checkpoint.seed_steps(0)
+    assert generate(again, seed, settings)[0].steps == generate(tiny_checkpoint, seed, settings)[0].steps
+
+
+def test_keras_itself_loads_the_folder_in_safe_mode(tiny_checkpoint_dir):
+    import keras
+
+    model = keras.saving.load_model(tiny_checkpoint_dir, safe_mode=True, compile=False)
+    assert model.count_params() > 0
+
+
+def test_missing_weights_are_a_clear_error(tiny_checkpoint_dir, tmp_path):
+    broken = shutil.copytree(tiny_checkpoint_dir, tmp_path / "ck")
+    (broken / "model.weights.h5").unlink()
+    with pytest.raises(CheckpointError, match="missing model.weights.h5"):
+        load_checkpoint(broken)
+
+
+def test_vocabulary_that_does_not_fit_the_model_is_refused_before_weights_load(tiny_checkpoint_dir, tmp_path):
+    broken = shutil.copytree(tiny_checkpoint_dir, tmp_path / "ck")
+    vocab = json.loads((broken / "vocabulary.json").read_text())
+    vocab["tokens"] = vocab["tokens"][:-3]
+    (broken / "vocabulary.json").write_text(json.dumps(vocab))
+    with pytest.raises(CheckpointError, match="expects"):
+        load_checkpoint(broken)
+
+
+def test_corrupted_weights_are_a_clear_error(tiny_checkpoint_dir, tmp_path):
+    broken = shutil.copytree(tiny_checkpoint_dir, tmp_path / "ck")
+    (broken / "model.weights.h5").write_bytes(b"\x89HDF\r\n garbage")
+    with pytest.raises(CheckpointError, match="weights do not load"):
+        load_checkpoint(broken)

@@ -1,0 +1,52 @@
+import pytest
+
+from genre_lstm.errors import InvalidParameterError
+from genre_lstm.generate import GenerationSettings, generate, paper_window_generate
+
+
+def test_continues_a_seed_for_the_requested_steps(tiny_checkpoint):
+    seed = tiny_checkpoint.seed_steps(0)
+    [piece] = generate(tiny_checkpoint, seed, GenerationSettings(length=60, random_seed=3))
+    assert len(piece.steps) == 60 and not piece.ended_naturally
+    known = {tiny_checkpoint.vocab.pitches_of(i) for i in range(2, len(tiny_checkpoint.vocab))}
+    assert all(step.pitches in known for step in piece.steps)
+
+
+def test_variation_k_equals_a_single_run_with_its_seed(tiny_checkpoint):
+    seed = tiny_checkpoint.seed_steps(1)
+    batch = generate(tiny_checkpoint, seed, GenerationSettings(length=40, random_seed=10, variations=4))
+    single = generate(tiny_checkpoint, seed, GenerationSettings(length=40, random_seed=12))
+    assert [p.random_seed for p in batch] == [10, 11, 12, 13]
+    assert batch[2].steps == single[0].steps
+    assert batch[0].steps != batch[1].steps
+
+
+def test_random_rhythm_draws_offsets_in_the_range(tiny_checkpoint):
+    settings = GenerationSettings(length=50, rhythm="random", offset_min=0.2, offset_max=0.4)
+    [piece] = generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), settings)
+    assert all(0.2 <= s.shift <= 0.4 and s.duration == 1.0 for s in piece.steps)
+
+
+def test_paper_checkpoint_defaults_to_random_offsets(tiny_paper):
+    [piece] = generate(tiny_paper, tiny_paper.seed_steps(0), GenerationSettings(length=30))
+    assert len(piece.steps) == 30 and all(0.1 <= s.shift <= 0.9 for s in piece.steps)
+
+
+def test_paper_window_loop_is_available_as_the_baseline(tiny_paper):
+    steps = paper_window_generate(tiny_paper, tiny_paper.seed_steps(0), 5)
+    assert len(steps) == 5
+
+
+def test_natural_ending_may_stop_early(tiny_checkpoint):
+    pieces = generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0),
+                      GenerationSettings(length=300, natural_ending=True, variations=8, temperature=2.0))
+    assert all(len(p.steps) <= 300 for p in pieces)
+    assert all(p.ended_naturally == (len(p.steps) < 300) for p in pieces)
+
+
+@pytest.mark.parametrize("change", [dict(length=0), dict(length=5000), dict(variations=17), dict(rhythm="swing"),
+                                    dict(offset_min=0.9, offset_max=0.1), dict(random_seed=-1),
+                                    dict(temperature=0.0)])
+def test_bad_settings_are_rejected_before_sampling(tiny_checkpoint, change):
+    with pytest.raises(InvalidParameterError):
+        generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationSettings(**change))

@@ -1,0 +1,37 @@
+import numpy as np
+
+from genre_lstm.model import ModelConfig, build_model, inference_models
+
+
+def test_paper_preset_is_fig5_layer_for_layer():
+    model = build_model(ModelConfig.for_preset("paper", 7765))
+    kinds = [type(layer).__name__ for layer in model.layers[1:]]
+    assert kinds == ["LSTM", "LSTM", "LSTM", "BatchNormalization", "Dropout", "Dense", "Activation",
+                     "BatchNormalization", "Dropout", "Dense", "Activation"]
+    lstms = [layer for layer in model.layers if type(layer).__name__ == "LSTM"]
+    assert [(l.units, l.recurrent_dropout) for l in lstms] == [(512, 0.3)] * 3
+    assert model.input_shape == (None, 100, 1) and model.output_shape == (None, 7765)
+    assert model.count_params() == 7_381_077
+
+
+def test_step_model_matches_the_full_model_at_every_step():
+    config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8)
+    model = build_model(config)
+    prime, step = inference_models(model, config)
+    rng = np.random.default_rng(0)
+    history = [rng.integers(0, n, (3, 30)).astype("int32") for n in (40, 48, 49)]
+    full = model(dict(zip(("token", "duration", "shift"), history)), training=False)
+    outputs = [np.asarray(x) for x in prime([h[:, :1] for h in history], training=False)]
+    for t in range(1, 30):
+        for head, index in (("token", 0), ("duration", 1), ("shift", 2)):
+            np.testing.assert_allclose(outputs[index], np.asarray(full[head][:, t - 1]), atol=1e-5)
+        outputs = [np.asarray(x) for x in step([h[:, t:t + 1] for h in history] + outputs[3:], training=False)]
+
+
+def test_paper_prime_over_a_100_window_equals_the_paper_model():
+    config = ModelConfig.for_preset("paper", 30, units=[8, 8, 8], dense_units=8)
+    model = build_model(config)
+    prime, _ = inference_models(model, config)
+    window = np.random.default_rng(1).random((2, 100, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(prime([window], training=False)[0]),
+                               np.asarray(model(window, training=False)), atol=1e-6)

@@ -1,0 +1,30 @@
+import numpy as np
+import pytest
+
+from genre_lstm.errors import InvalidParameterError
+from genre_lstm.sampling import check_sampling, sample_indices, scores_to_probabilities
+
+
+def test_temperature_sharpens_and_top_k_cuts():
+    logits = np.log(np.array([[0.5, 0.3, 0.2]]))
+    cold = scores_to_probabilities(logits, temperature=0.5)
+    assert cold[0, 0] > 0.5
+    top2 = scores_to_probabilities(logits, top_k=2)
+    assert top2[0, 2] == 0 and np.isclose(top2.sum(), 1)
+
+
+def test_banned_indices_are_never_drawn():
+    probabilities = scores_to_probabilities(np.zeros((1, 4)), banned=[0, 1])
+    draws = [sample_indices(probabilities, np.array([u]))[0] for u in np.linspace(0, 0.999999, 50)]
+    assert set(draws) == {2, 3}
+
+
+def test_inverse_cdf_is_deterministic_per_uniform():
+    probabilities = np.array([[0.25, 0.25, 0.5]] * 3)
+    assert list(sample_indices(probabilities, np.array([0.1, 0.3, 0.9]))) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("temperature, top_k", [(0, 0), (10, 0), (1.0, -1), (1.0, 1000)])
+def test_out_of_range_parameters_are_rejected(temperature, top_k):
+    with pytest.raises(InvalidParameterError):
+        check_sampling(temperature, top_k, vocab_size=100)
