@@ -76,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("midi", type=Path)
     render.add_argument("wav", type=Path)
 
+    evaluate = commands.add_parser("evaluate", help="measure held-out quality and write EVALUATION.md")
+    evaluate.add_argument("--genre", action="append", help="a genre id (repeatable; default: all installed)")
+    evaluate.add_argument("--out", type=Path, default=Path("EVALUATION.md"))
+    evaluate.add_argument("--pieces", type=int, default=100, help="generated pieces per genre")
+
     summary = commands.add_parser("model-summary", help="print a preset's layers and parameter count")
     summary.add_argument("--preset", choices=("default", "paper"), default="default")
     summary.add_argument("--vocab-size", type=int, default=500, help="vocabulary size to size the model for")
@@ -116,7 +121,7 @@ def cmd_generate(args) -> int:
     from .generate import GenerationSettings
     from .instruments import program_of
     from .midi_io import music_file_to_steps
-    from .render import find_fluidsynth, find_soundfont
+    from .render import check_synth_available, find_soundfont
 
     spec = args.checkpoint or args.genre or "irish-fiddle"
     program = program_of(args.instrument) if args.instrument is not None else None
@@ -125,7 +130,7 @@ def cmd_generate(args) -> int:
     if not -24 <= args.transpose <= 24:
         raise InvalidParameterError(f"transpose must be -24 to 24 semitones, not {args.transpose}")
     if not args.no_audio:
-        find_fluidsynth(), find_soundfont()  # fail before the slow part
+        check_synth_available(), find_soundfont()  # fail before the slow part
     seed = music_file_to_steps(args.seed_midi) if args.seed_midi else None
     from .hub import get_checkpoint, resolve_checkpoint
 
@@ -172,6 +177,10 @@ def cmd_train(args) -> int:
         from .genres import get_genre
 
         genre = get_genre(args.genre)
+        for key, value in genre.train.items():
+            if key != "epochs" or args.epochs is None:
+                setattr(settings, key, value)
+        settings.check()
         out = args.out or genre.local_dir()
         print(f"reading {genre.source} ...", file=sys.stderr)
         report = read_collection(genre.collection, workers=2)
@@ -213,6 +222,29 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    import json
+
+    from .genres import GENRES, get_genre
+
+    genres = [get_genre(g).id for g in args.genre] if args.genre else [
+        g.id for g in GENRES.values() if g.local_dir().is_dir()]
+    if not genres:
+        raise InvalidParameterError("no genre checkpoints installed to evaluate")
+    _load_backend()
+    from .evaluate import evaluate_genre, evaluation_markdown
+
+    results = []
+    for genre in genres:
+        print(f"evaluating {genre} ...", file=sys.stderr)
+        results.append(evaluate_genre(genre, generated_count=args.pieces))
+        print(json.dumps(results[-1], default=float), file=sys.stderr)
+    command = "genre-lstm evaluate" + "".join(f" --genre {g}" for g in (args.genre or []))
+    args.out.write_text(evaluation_markdown(results, command), encoding="utf-8")
+    print(args.out)
+    return 0
+
+
 def cmd_model_summary(args) -> int:
     if args.vocab_size < 3:
         raise InvalidParameterError(f"--vocab-size must be at least 3, not {args.vocab_size}")
@@ -236,6 +268,7 @@ COMMANDS = {
     "generate": cmd_generate,
     "train": cmd_train,
     "render": cmd_render,
+    "evaluate": cmd_evaluate,
     "model-summary": cmd_model_summary,
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UnknownGenreError
@@ -21,6 +21,7 @@ class Genre:
     source: str  # human-readable source in music21's corpus
     program: int  # General MIDI program played by default
     tempo_bpm: float
+    train: dict = field(default_factory=dict)  # TrainSettings fields that differ from the defaults
     hub_revision: str = "main"
 
     def hub_repo(self, org: str | None = None) -> str:
@@ -32,18 +33,20 @@ class Genre:
 
 GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
-          "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76),
+          "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
+          {"transpose": list(range(-5, 7)), "epochs": 16}),
     Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
-          "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72),
+          "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72, {"epochs": 20}),
     Genre("irish-fiddle", "Irish fiddle", "oneills1850",
-          "O'Neill's Music of Ireland, 1850 tunes (music21 corpus 'oneills1850')", 40, 132),
+          "O'Neill's Music of Ireland, 1850 tunes (music21 corpus 'oneills1850')", 40, 132, {"epochs": 24}),
     Genre("chinese-folk", "Chinese folk song", "essen-chinese",
-          "Essen folk-song collection, Han Chinese songs (essenFolksong/han1, han2)", 75, 88),
+          "Essen folk-song collection, Han Chinese songs (essenFolksong/han1, han2)", 75, 88, {"epochs": 40}),
     Genre("german-folk", "German folk song", "essen-german",
           "Essen folk-song collection, German songs (altdeu, erk, boehme, fink, ballad, kinder, zuccal, dva)",
-          21, 100),
+          21, 100, {"epochs": 20}),
     Genre("classical-quartet", "Classical string quartet", "quartets",
-          "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100),
+          "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100,
+          {"transpose": list(range(-3, 4)), "epochs": 14}),
 )}
 
 

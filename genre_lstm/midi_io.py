@@ -84,6 +84,35 @@ def midi_file_seconds(path: str | os.PathLike) -> float:
         raise MusicReadError(f"{path.name}: cannot compute its length ({error})") from error
 
 
+def midi_file_events(path: str | os.PathLike) -> list[tuple[float, str, int, int, int]]:
+    """(seconds, kind, channel, a, b) of every playable message, tempo changes applied (for synths).
+
+    note_on/note_off: a = note, b = velocity; program_change: a = program; control_change:
+    a = control, b = value; pitchwheel: a = bend (-8192..8191).
+    """
+    path = Path(path)
+    midi = _open_midi(path)
+    events, now = [], 0.0
+    try:
+        for message in midi:
+            now += message.time
+            kind = message.type
+            if kind == "note_on":
+                events.append((now, "note_off" if message.velocity == 0 else kind, message.channel,
+                               message.note, message.velocity))
+            elif kind == "note_off":
+                events.append((now, kind, message.channel, message.note, 0))
+            elif kind == "program_change":
+                events.append((now, kind, message.channel, message.program, 0))
+            elif kind == "control_change":
+                events.append((now, kind, message.channel, message.control, message.value))
+            elif kind == "pitchwheel":
+                events.append((now, kind, message.channel, message.pitch, 0))
+    except _MIDO_FAILURES as error:
+        raise MusicReadError(f"{path.name}: damaged MIDI file ({_short(error)})") from error
+    return events
+
+
 def notes_to_steps(notes: Iterable[tuple[float, float, int]]) -> list[Step]:
     """(onset, length, pitch) in quarter notes -> steps on the grid; notes sharing an onset form a chord."""
     chords: dict[int, dict[int, int]] = defaultdict(dict)

@@ -1,26 +1,27 @@
-"""MIDI -> 44.1 kHz stereo WAV with FluidSynth and a General MIDI soundfont.
+"""MIDI -> 44.1 kHz stereo WAV with FluidSynth and a General MIDI soundfont, in-process.
 
-We run the ``fluidsynth`` program (what midi2audio wraps) rather than pyfluidsynth in-process:
-it rendered a 500-note piece in 1.3 s against 2.3 s in-process here, and a subprocess can be
-timed out and killed. Hostile files are refused before FluidSynth sees them (length limit).
+pyfluidsynth in-process rendered a 500-note piece in 0.40 s against 0.88 s for the fluidsynth
+program (benchmarks/bench_render.py), so synths live in the process, in a lock-guarded pool: each
+render borrows one, so concurrent requests never share a synth, and the soundfont loads once per
+synth. Hostile files are refused before any audio is made (a length limit in seconds).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
+import threading
 import wave
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .errors import RenderError
-from .midi_io import midi_file_seconds
+from .midi_io import midi_file_events, midi_file_seconds
 
 SAMPLE_RATE = 44100
-RELEASE_TAIL_S = 1.5  # kept after the last note ends, then faded out
 MAX_SECONDS = 15 * 60  # a 1 BPM tempo would otherwise ask for hours of audio
+RELEASE_TAIL_S = 1.5  # kept after the last note ends, then faded out
 SOUNDFONT_ENV = "GENRE_LSTM_SOUNDFONT"
 SOUNDFONT_PATHS = (
     "/usr/share/sounds/sf2/TimGM6mb.sf2",  # Debian: timgm6mb-soundfont (small, fast)
@@ -47,57 +48,101 @@ def find_soundfont() -> Path:
     )
 
 
-def find_fluidsynth() -> str:
-    found = shutil.which("fluidsynth")
-    if not found:
-        raise RenderError("FluidSynth is not installed: sudo apt-get install --no-install-recommends fluidsynth")
-    return found
+def check_synth_available() -> None:
+    """Fail early, with the package to install, when FluidSynth's library is missing."""
+    _fluidsynth_module()
+
+
+class SynthPool:
+    """Idle synths per soundfont; ``borrow`` hands one to a single render at a time."""
+
+    def __init__(self) -> None:
+        self._idle: dict[str, list] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def borrow(self, soundfont: Path):
+        key = str(soundfont)
+        with self._lock:
+            idle = self._idle.setdefault(key, [])
+            synth = idle.pop() if idle else None
+        if synth is None:
+            synth = _new_synth(soundfont)
+        try:
+            yield synth
+        finally:
+            synth.system_reset()
+            with self._lock:
+                self._idle[key].append(synth)
+
+
+POOL = SynthPool()
 
 
 def midi_to_wav(midi_path: str | os.PathLike, wav_path: str | os.PathLike, *,
-                soundfont: str | os.PathLike | None = None, sample_rate: int = SAMPLE_RATE,
-                gain: float = 0.5, max_seconds: float = MAX_SECONDS) -> Path:
-    """Render a MIDI file to a 16-bit stereo WAV; refuses pieces longer than ``max_seconds``."""
+                soundfont: str | os.PathLike | None = None, max_seconds: float = MAX_SECONDS) -> Path:
+    """Render a MIDI file (tempo changes, programs, controllers, drums) to a 16-bit stereo WAV."""
     midi_path, wav_path = Path(midi_path), Path(wav_path)
     seconds = midi_file_seconds(midi_path)
     if seconds > max_seconds:
         raise RenderError(f"{midi_path.name} plays for {seconds / 60:.0f} minutes; the limit is {max_seconds / 60:.0f}")
     font = Path(soundfont) if soundfont else find_soundfont()
-    command = [find_fluidsynth(), "-n", "-i", "-q", "-g", str(gain), "-r", str(sample_rate),
-               "-o", "synth.cpu-cores=2", "-T", "wav", "-F", str(wav_path), str(font), str(midi_path)]
-    wav_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=60 + seconds,
-                                stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as error:
-        raise RenderError(f"FluidSynth timed out rendering {midi_path.name}") from error
-    except OSError as error:
-        raise RenderError(f"cannot run FluidSynth: {error}") from error
-    if result.returncode != 0 or not wav_path.is_file() or wav_path.stat().st_size <= 44:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise RenderError(f"FluidSynth failed on {midi_path.name}: {detail[-1] if detail else 'no output'}")
-    finish_wav(wav_path, seconds + RELEASE_TAIL_S)
+    events = midi_file_events(midi_path)
+    with POOL.borrow(font) as synth:
+        samples = _play(synth, events, seconds + RELEASE_TAIL_S)
+    write_wav(wav_path, finish_samples(samples))
     return wav_path
 
 
-def finish_wav(path: Path, seconds: float, *, fade_s: float = 0.3, peak_dbfs: float = -1.0,
-               max_gain_db: float = 20.0) -> None:
-    """Cut a 16-bit WAV to ``seconds`` with a short fade-out (FluidSynth renders long reverb tails)
-    and raise its peak to ``peak_dbfs`` (by at most ``max_gain_db``), so every piece plays equally loud."""
-    with wave.open(str(path), "rb") as handle:
-        params = handle.getparams()
-        keep = min(handle.getnframes(), int(seconds * params.framerate))
-        frames = np.frombuffer(handle.readframes(keep), dtype=np.int16).reshape(-1, params.nchannels)
+def _play(synth, events, total_seconds: float) -> np.ndarray:
+    chunks, made = [], 0
+    for at, kind, channel, a, b in events:
+        due = int(round(at * SAMPLE_RATE))
+        if due > made:
+            chunks.append(synth.get_samples(due - made))
+            made = due
+        if kind == "note_on":
+            synth.noteon(channel, a, b)
+        elif kind == "note_off":
+            synth.noteoff(channel, a)
+        elif kind == "program_change":
+            synth.program_change(channel, a)
+        elif kind == "control_change":
+            synth.cc(channel, a, b)
+        elif kind == "pitchwheel":
+            synth.pitch_bend(channel, a)
+    end = int(round(total_seconds * SAMPLE_RATE))
+    if end > made:
+        chunks.append(synth.get_samples(end - made))
+    stereo = np.concatenate(chunks) if chunks else np.zeros(2, np.int16)
+    return stereo.reshape(-1, 2)
+
+
+def finish_samples(frames: np.ndarray, *, fade_s: float = 0.3, peak_dbfs: float = -1.0,
+                   max_gain_db: float = 20.0) -> np.ndarray:
+    """Fade out the release tail and raise the peak to ``peak_dbfs`` (by at most ``max_gain_db``),
+    so every piece plays equally loud."""
     frames = frames.astype(np.float32)
-    if keep < params.nframes:
-        fade = min(len(frames), int(fade_s * params.framerate))
-        frames[len(frames) - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
+    fade = min(len(frames), int(fade_s * SAMPLE_RATE))
+    frames[len(frames) - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
     peak = float(np.abs(frames).max()) if frames.size else 0.0
     if peak > 0:
         frames *= min(10 ** (max_gain_db / 20), 32767 * 10 ** (peak_dbfs / 20) / peak)
-    with wave.open(str(path), "wb") as handle:
-        handle.setparams(params)
-        handle.writeframes(np.clip(frames, -32768, 32767).astype(np.int16).tobytes())
+    return np.clip(frames, -32768, 32767).astype(np.int16)
+
+
+def write_wav(path: str | os.PathLike, frames: np.ndarray) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with wave.open(str(path), "wb") as handle:
+            handle.setnchannels(frames.shape[1])
+            handle.setsampwidth(2)
+            handle.setframerate(SAMPLE_RATE)
+            handle.writeframes(frames.tobytes())
+    except OSError as error:
+        raise RenderError(f"cannot write {path}: {error}") from error
+    return path
 
 
 def wav_stats(path: str | os.PathLike) -> tuple[float, float]:
@@ -108,3 +153,22 @@ def wav_stats(path: str | os.PathLike) -> tuple[float, float]:
     samples = np.frombuffer(frames, dtype=np.int16).astype(np.float64) / 32768.0
     rms = float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
     return seconds, (20 * np.log10(rms) if rms > 0 else float("-inf"))
+
+
+def _fluidsynth_module():
+    try:
+        import fluidsynth
+    except (ImportError, OSError) as error:
+        raise RenderError("FluidSynth's library is missing: sudo apt-get install --no-install-recommends "
+                          "fluidsynth (and pip install pyfluidsynth)") from error
+    return fluidsynth
+
+
+def _new_synth(soundfont: Path):
+    fluidsynth = _fluidsynth_module()
+    synth = fluidsynth.Synth(gain=0.5, samplerate=float(SAMPLE_RATE))
+    if synth.sfload(str(soundfont)) < 0:
+        synth.delete()
+        raise RenderError(f"{soundfont}: FluidSynth cannot load this soundfont")
+    synth.system_reset()
+    return synth

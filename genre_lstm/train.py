@@ -25,7 +25,7 @@ from .checkpoint import GenerationDefaults, save_checkpoint
 from .corpus import Piece, Split, split_pieces
 from .errors import CorpusError, InvalidParameterError
 from .model import PRESETS, ModelConfig, build_model, compile_model
-from .tokenizer import END_ID, EncodedPiece, Vocabulary
+from .tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
 
 SEED_WINDOW = 100
 SEEDS_SHIPPED = 24
@@ -45,6 +45,7 @@ class TrainSettings:
     max_minutes: float | None = None
     max_vocab: int = 1500
     min_count: int = 2
+    transpose: list[int] = field(default_factory=lambda: [0])  # semitone shifts of the training pieces
     model: dict = field(default_factory=dict)  # ModelConfig field overrides
     verbose: int = 1
 
@@ -55,6 +56,8 @@ class TrainSettings:
             raise InvalidParameterError(f"epochs must be 1 to 1000, not {self.epochs}")
         if not 1 <= self.batch_size <= 4096:
             raise InvalidParameterError(f"batch size must be 1 to 4096, not {self.batch_size}")
+        if not self.transpose or any(not -12 <= t <= 12 for t in self.transpose):
+            raise InvalidParameterError(f"transpositions must be -12 to 12 semitones, not {self.transpose}")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise InvalidParameterError(f"time budget must be positive, not {self.max_minutes} minutes")
 
@@ -85,9 +88,20 @@ class TrainResult:
     parameters: int
 
 
+def transposed(pieces: list[Piece], shifts: list[int]) -> list[Piece]:
+    """Each piece once per semitone shift (augmentation: chords are learned in every key)."""
+    if list(shifts) == [0]:
+        return pieces
+    return [Piece(f"{p.id}@{t:+d}", transpose_steps(p.steps, t)) for t in shifts for p in pieces]
+
+
 def pieces_to_stream(pieces: list[Piece], vocab: Vocabulary) -> EncodedPiece:
-    """All pieces in one stream, each preceded by the end-of-piece token (as generation sees seeds)."""
-    parts = [vocab.encode(piece.steps) for piece in pieces if piece.steps]
+    """All pieces in one stream, each preceded by the end-of-piece token (as generation sees seeds).
+
+    Chords outside the vocabulary become the rare-chord token, so the model learns how likely
+    "some rare chord" is and every held-out pitch set gets a finite probability.
+    """
+    parts = [vocab.encode(piece.steps, exact=True) for piece in pieces if piece.steps]
     zero = np.zeros(1, np.int32)
     tokens = np.concatenate([x for p in parts for x in (zero + END_ID, p.tokens)] + [zero + END_ID])
     durations = np.concatenate([x for p in parts for x in (zero, p.durations)] + [zero])
@@ -203,11 +217,11 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
     else:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        vocab = Vocabulary.build((p.steps for p in split.train), max_size=settings.max_vocab,
-                                 min_count=settings.min_count)
+        vocab = Vocabulary.build((p.steps for p in transposed(split.train, settings.transpose)),
+                                 max_size=settings.max_vocab, min_count=settings.min_count)
         vocab.save(work / "vocabulary.json")
     config = ModelConfig.for_preset(settings.preset, len(vocab), **settings.model)
-    train_data, valid_data = make_datasets(pieces_to_stream(split.train, vocab),
+    train_data, valid_data = make_datasets(pieces_to_stream(transposed(split.train, settings.transpose), vocab),
                                            pieces_to_stream(split.valid, vocab), config, settings)
     if state:
         model = keras.saving.load_model(work / "last.keras", safe_mode=True)

@@ -1,0 +1,255 @@
+"""Held-out quality of a genre's checkpoint, measured against n-gram baselines.
+
+Likelihood is scored on one open basis for every model: an exact held-out pitch set either has its
+own token, or is the rare-chord token times a back-off probability of that pitch set (a chord-size
+distribution times normalised per-pitch frequencies), so no held-out step is ever skipped or
+given probability zero. Copying is measured as the share of generated 8-grams of
+(interval, duration) found in the training pieces, and the longest run shared with one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .corpus import Piece
+from .events import Step
+from .tokenizer import END_ID, RARE_ID, EncodedPiece, Vocabulary
+
+LN2 = math.log(2)
+
+
+class PitchSetBackoff:
+    """P(pitch set | rare chord): size distribution x normalised product of pitch frequencies."""
+
+    def __init__(self, pieces: list[Piece]):
+        sizes, pitches = Counter(), Counter()
+        for piece in pieces:
+            for step in piece.steps:
+                sizes[len(step.pitches)] += 1
+                pitches.update(step.pitches)
+        total = sum(sizes.values()) + 16
+        self.size_logp = {k: math.log((sizes.get(k, 0) + 1) / total) for k in range(1, 17)}
+        counts = np.array([pitches.get(p, 0) + 0.5 for p in range(128)])
+        self.freq = counts / counts.sum()
+        # e[k] = sum over all k-subsets of the product of frequencies (elementary symmetric polynomials)
+        e = np.zeros(17)
+        e[0] = 1.0
+        for f in self.freq:
+            e[1:] = e[1:] + f * e[:-1]
+        self.log_norm = np.log(np.maximum(e, 1e-300))
+
+    def log_prob(self, pitches: tuple[int, ...]) -> float:
+        k = min(len(pitches), 16)
+        return self.size_logp[k] + float(np.log(self.freq[list(pitches[:16])]).sum()) - float(self.log_norm[k])
+
+
+class KneserNey:
+    """Interpolated Kneser-Ney n-gram model over token ids (order 1 = smoothed unigram)."""
+
+    def __init__(self, order: int, vocab_size: int, discount: float = 0.75):
+        self.order, self.vocab_size, self.discount = order, vocab_size, discount
+
+    def fit(self, stream: np.ndarray) -> "KneserNey":
+        tokens = [int(t) for t in stream]
+        raw = [defaultdict(Counter) for _ in range(self.order)]
+        for i, word in enumerate(tokens):
+            for k in range(min(self.order, i + 1)):
+                raw[k][tuple(tokens[i - k:i])][word] += 1
+        tables = [defaultdict(Counter) for _ in range(self.order)]
+        tables[-1] = raw[-1]
+        for k in range(self.order - 1):  # continuation counts: distinct left extensions
+            for context, words in raw[k + 1].items():
+                for word in words:
+                    tables[k][context[1:]][word] += 1
+        self.tables = [{c: (w, sum(w.values()), len(w)) for c, w in t.items()} for t in tables]
+        return self
+
+    def prob(self, history: list[int], word: int) -> float:
+        p = 1.0 / self.vocab_size
+        for k in range(min(self.order, len(history) + 1)):
+            entry = self.tables[k].get(tuple(history[len(history) - k:]))
+            if entry is None:
+                continue
+            words, total, types = entry
+            p = max(words.get(word, 0) - self.discount, 0.0) / total + self.discount * types / total * p
+        return p
+
+
+@dataclass
+class Likelihood:
+    """Mean nats per held-out step (end tokens included), by part, and top-1 token accuracy."""
+
+    token: float
+    duration: float | None
+    shift: float | None
+    accuracy: float
+    steps: int
+
+    @property
+    def total(self) -> float | None:
+        return None if self.duration is None else self.token + self.duration + self.shift
+
+
+def exact_stream(pieces: list[Piece], vocab: Vocabulary) -> tuple[EncodedPiece, list[tuple[int, ...]]]:
+    """Test pieces as one stream with rare chords as RARE_ID, and the exact pitch set of each step."""
+    tokens, durations, shifts, sets = [], [], [], []
+    for piece in pieces:
+        encoded = vocab.encode(piece.steps, exact=True)
+        tokens += [END_ID, *encoded.tokens]
+        durations += [0, *encoded.durations]
+        shifts += [0, *encoded.shifts]
+        sets += [(), *(s.pitches for s in piece.steps)]
+    tokens.append(END_ID), durations.append(0), shifts.append(0), sets.append(())
+    return EncodedPiece(*(np.array(x, np.int32) for x in (tokens, durations, shifts))), sets
+
+
+def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch: int = 32) -> Likelihood:
+    """The network's held-out likelihood: each piece scored whole, after an end token."""
+    vocab, model = checkpoint.vocab, checkpoint.model
+    nll = {"token": [], "duration": [], "shift": []}
+    hits = []
+    ordered = sorted(pieces, key=lambda p: len(p.steps))
+    for start in range(0, len(ordered), batch):
+        group = ordered[start:start + batch]
+        encoded = [exact_stream([p], vocab) for p in group]
+        width = max(len(e.tokens) for e, _ in encoded)
+        arrays = {h: np.zeros((len(group), width), np.int32) for h in ("token", "duration", "shift")}
+        for row, (e, _) in enumerate(encoded):
+            for name, values in zip(arrays, (e.tokens, e.durations, e.shifts)):
+                arrays[name][row, :len(values)] = values
+        outputs = model(arrays, training=False)
+        for row, (e, sets) in enumerate(encoded):
+            n = len(e.tokens) - 1
+            for head, targets in (("token", e.tokens), ("duration", e.durations), ("shift", e.shifts)):
+                logits = np.asarray(outputs[head][row, :n], dtype=np.float64)
+                logp = logits - _logsumexp(logits)
+                picked = -logp[np.arange(n), targets[1:]]
+                if head == "token":
+                    picked = picked + [-backoff.log_prob(sets[i + 1]) if targets[i + 1] == RARE_ID else 0.0
+                                       for i in range(n)]
+                    hits += list(np.argmax(logits, axis=1) == targets[1:])
+                nll[head] += list(picked)
+    return Likelihood(float(np.mean(nll["token"])), float(np.mean(nll["duration"])), float(np.mean(nll["shift"])),
+                      float(np.mean(hits)), len(hits))
+
+
+def score_ngram(train: list[Piece], test: list[Piece], vocab: Vocabulary, order: int,
+                backoff: PitchSetBackoff) -> Likelihood:
+    """An n-gram model of the token stream, on the same basis as the network."""
+    train_stream, _ = exact_stream(train, vocab)
+    model = KneserNey(order, len(vocab)).fit(train_stream.tokens)
+    test_stream, sets = exact_stream(test, vocab)
+    tokens = [int(t) for t in test_stream.tokens]
+    nll, hits = [], []
+    for i in range(1, len(tokens)):
+        history = tokens[max(0, i - order + 1):i]
+        p = model.prob(history, tokens[i])
+        nll.append(-math.log(p) - (backoff.log_prob(sets[i]) if tokens[i] == RARE_ID else 0.0))
+    return Likelihood(float(np.mean(nll)), None, None, float("nan"), len(nll))
+
+
+def interval_duration_grams(steps: list[Step], n: int = 8) -> list[tuple]:
+    """n-grams of (interval of the top voice, duration): transposition-invariant phrases."""
+    tops = [max(s.pitches) for s in steps]
+    symbols = [(tops[i] - tops[i - 1], round(steps[i].duration * 12)) for i in range(1, len(steps))]
+    return [tuple(symbols[i:i + n]) for i in range(len(symbols) - n + 1)]
+
+
+def copy_figures(pieces: list[list[Step]], training: list[Piece], n: int = 8) -> tuple[float, int]:
+    """(share of n-grams found in the training pieces, longest run of steps shared with one)."""
+    known = set()
+    index: dict[tuple, list[tuple[int, int]]] = defaultdict(list)
+    train_symbols = []
+    for number, piece in enumerate(training):
+        grams = interval_duration_grams(piece.steps, n)
+        known.update(grams)
+        for position, gram in enumerate(grams):
+            if len(index[gram]) < 50:
+                index[gram].append((number, position))
+        train_symbols.append(interval_duration_grams(piece.steps, 1))
+    found = total = longest = 0
+    for steps in pieces:
+        grams = interval_duration_grams(steps, n)
+        symbols = interval_duration_grams(steps, 1)
+        total += len(grams)
+        for position, gram in enumerate(grams):
+            if gram not in known:
+                continue
+            found += 1
+            for number, at in index[gram]:
+                run, other = n, train_symbols[number]
+                while position + run < len(symbols) and at + run < len(other) and symbols[position + run] == other[at + run]:
+                    run += 1
+                longest = max(longest, run + 1)  # n symbols span n + 1 steps
+    return (found / total if total else 0.0), longest
+
+
+def _logsumexp(x: np.ndarray) -> np.ndarray:
+    top = x.max(axis=1, keepdims=True)
+    return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
+
+
+def evaluate_genre(genre_id: str, *, generated_count: int = 100, length: int = 64, seed_length: int = 32,
+                   orders: tuple[int, ...] = (1, 2, 3, 4, 5)) -> dict:
+    """Every figure for one shipped genre, on its held-out test pieces."""
+    from .corpus import read_collection, split_pieces
+    from .generate import GenerationSettings, generate
+    from .genres import get_genre
+    from .hub import get_checkpoint
+
+    genre = get_genre(genre_id)
+    checkpoint = get_checkpoint(genre_id)
+    split = split_pieces(read_collection(genre.collection).pieces)
+    recorded = checkpoint.info.get("training", {}).get("held_out_pieces", {}).get("test")
+    if recorded is not None and recorded != [p.id for p in split.test]:
+        raise ValueError(f"{genre_id}: the corpus split differs from the one the checkpoint was trained on")
+    backoff = PitchSetBackoff(split.train)
+    figures = {"genre": genre_id, "test_pieces": len(split.test),
+               "model": score_model(checkpoint, split.test, backoff).__dict__}
+    figures["ngrams"] = {n: score_ngram(split.train, split.test, checkpoint.vocab, n, backoff).__dict__
+                         for n in orders}
+    seeds = [p for p in split.test if len(p.steps) >= seed_length] or split.test
+    pieces, k = [], 0
+    while len(pieces) < generated_count:
+        seed = seeds[k % len(seeds)].steps[:seed_length]
+        batch = generate(checkpoint, seed, GenerationSettings(length=length, random_seed=1000 + 16 * k,
+                                                               variations=16))
+        pieces += [p.steps for p in batch]
+        k += 1
+    real = [p.steps[seed_length:seed_length + length] for p in split.test if len(p.steps) > seed_length + 8]
+    figures["copy"] = {"generated": copy_figures(pieces[:generated_count], split.train),
+                       "real_held_out": copy_figures(real, split.train)}
+    return figures
+
+
+def evaluation_markdown(results: list[dict], command: str) -> str:
+    """EVALUATION.md from ``evaluate_genre`` results."""
+    lines = ["# Evaluation", "", f"Regenerate with `{command}`. Held-out test pieces of each genre (split by piece);",
+             "nats per step, end-of-piece steps included; token = exact pitch set on an open basis (rare",
+             "chords: rare-token probability x pitch-set back-off), so no step is skipped.", "",
+             "## Likelihood (nats per step, lower is better)", "",
+             "| genre | test steps | LSTM token | LSTM duration | LSTM shift | LSTM top-1 | best n-gram token (order) | LSTM vs best n-gram |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        model = r["model"]
+        best_order, best = min(((n, g["token"]) for n, g in r["ngrams"].items()), key=lambda x: x[1])
+        gain = 100 * (best - model["token"]) / best
+        lines.append(f"| {r['genre']} | {model['steps']} | {model['token']:.3f} | {model['duration']:.3f} | "
+                     f"{model['shift']:.3f} | {model['accuracy']:.3f} | {best:.3f} ({best_order}) | "
+                     f"{gain:+.1f}% |")
+    lines += ["", "## n-gram baselines (interpolated Kneser-Ney, token part, nats per step)", "",
+              "| genre | " + " | ".join(f"order {n}" for n in results[0]["ngrams"]) + " |",
+              "|---|" + "---|" * len(results[0]["ngrams"])]
+    for r in results:
+        lines.append(f"| {r['genre']} | " + " | ".join(f"{g['token']:.3f}" for g in r["ngrams"].values()) + " |")
+    lines += ["", "## Copying (8-grams of top-voice interval and duration)", "",
+              "| genre | generated: share of 8-grams in training | generated: longest shared run | "
+              "real held-out: share | real held-out: longest run |", "|---|---|---|---|---|"]
+    for r in results:
+        (g_share, g_run), (r_share, r_run) = r["copy"]["generated"], r["copy"]["real_held_out"]
+        lines.append(f"| {r['genre']} | {g_share:.3f} | {g_run} | {r_share:.3f} | {r_run} |")
+    return "\n".join(lines) + "\n"
