@@ -76,10 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("midi", type=Path)
     render.add_argument("wav", type=Path)
 
+    push = commands.add_parser("push", help="upload a checkpoint folder to the Hugging Face hub")
+    source = push.add_mutually_exclusive_group(required=True)
+    source.add_argument("--genre", help="a shipped genre id (uploads checkpoints/<id>)")
+    source.add_argument("--checkpoint", type=Path, help="a checkpoint folder")
+    push.add_argument("--repo", required=True, help="hub repo id OWNER/NAME (token from HF_TOKEN or huggingface-cli login)")
+    push.add_argument("--private", action="store_true")
+
     evaluate = commands.add_parser("evaluate", help="measure held-out quality and write EVALUATION.md")
     evaluate.add_argument("--genre", action="append", help="a genre id (repeatable; default: all installed)")
     evaluate.add_argument("--out", type=Path, default=Path("EVALUATION.md"))
     evaluate.add_argument("--pieces", type=int, default=100, help="generated pieces per genre")
+    evaluate.add_argument("--train-baselines", action="store_true",
+                          help="(re)train the paper-preset baselines into baselines/ for the genres' training time")
+    evaluate.add_argument("--baselines", type=Path, default=Path("baselines"), help="baseline folder (git-ignored)")
 
     summary = commands.add_parser("model-summary", help="print a preset's layers and parameter count")
     summary.add_argument("--preset", choices=("default", "paper"), default="default")
@@ -222,6 +232,20 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_push(args) -> int:
+    from .genres import get_genre
+    from .hub import is_repo_id
+
+    if not is_repo_id(args.repo):
+        raise InvalidParameterError(f"{args.repo!r} is not a hub repo id of the form OWNER/NAME")
+    folder = get_genre(args.genre).local_dir() if args.genre else args.checkpoint
+    _load_backend()
+    from .hub import push_checkpoint
+
+    print(push_checkpoint(folder, args.repo, private=args.private))
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     import json
 
@@ -232,17 +256,44 @@ def cmd_evaluate(args) -> int:
     if not genres:
         raise InvalidParameterError("no genre checkpoints installed to evaluate")
     _load_backend()
-    from .evaluate import evaluate_genre, evaluation_markdown
+    from .evaluate import evaluate_genre, evaluation_markdown, genre_accuracy
 
     results = []
     for genre in genres:
+        baseline = args.baselines / genre / "paper"
+        if args.train_baselines:
+            _train_paper_baseline(genre, baseline)
+        paper = None
+        if baseline.is_dir():
+            from .checkpoint import load_checkpoint
+
+            paper = load_checkpoint(baseline)
         print(f"evaluating {genre} ...", file=sys.stderr)
-        results.append(evaluate_genre(genre, generated_count=args.pieces))
-        print(json.dumps(results[-1], default=float), file=sys.stderr)
+        results.append(evaluate_genre(genre, generated_count=args.pieces, paper_baseline=paper))
+        print(json.dumps({k: v for k, v in results[-1].items() if k != "_sets"}, default=float), file=sys.stderr)
+    accuracy = genre_accuracy(results) if len(results) > 1 else None
     command = "genre-lstm evaluate" + "".join(f" --genre {g}" for g in (args.genre or []))
-    args.out.write_text(evaluation_markdown(results, command), encoding="utf-8")
+    args.out.write_text(evaluation_markdown(results, command, accuracy), encoding="utf-8")
     print(args.out)
     return 0
+
+
+def _train_paper_baseline(genre_id: str, folder: Path) -> None:
+    """The paper preset on the genre's pieces, for as long as the shipped checkpoint trained."""
+    from .checkpoint import load_checkpoint
+    from .corpus import read_collection
+    from .genres import get_genre
+    from .train import TrainSettings, train_checkpoint
+
+    genre = get_genre(genre_id)
+    shipped = load_checkpoint(genre.local_dir())
+    seconds = shipped.info.get("training", {}).get("seconds", 600)
+    settings = TrainSettings(preset="paper", epochs=1000, patience=1000, max_minutes=seconds / 60,
+                             max_vocab=len(shipped.vocab), verbose=2, **{k: v for k, v in genre.train.items()
+                                                                         if k == "transpose"})
+    print(f"training the paper baseline for {genre_id}: {seconds / 60:.1f} min", file=sys.stderr)
+    train_checkpoint(read_collection(genre.collection).pieces, folder, settings=settings,
+                     info={"genre": genre_id, "baseline": "paper"})
 
 
 def cmd_model_summary(args) -> int:
@@ -269,6 +320,7 @@ COMMANDS = {
     "train": cmd_train,
     "render": cmd_render,
     "evaluate": cmd_evaluate,
+    "push": cmd_push,
     "model-summary": cmd_model_summary,
 }
 

@@ -117,9 +117,10 @@ def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch
         group = ordered[start:start + batch]
         encoded = [exact_stream([p], vocab) for p in group]
         width = max(len(e.tokens) for e, _ in encoded)
-        arrays = {h: np.zeros((len(group), width), np.int32) for h in ("token", "duration", "shift")}
+        names = ("token", "duration", "shift", "next_token", "next_duration")
+        arrays = {h: np.zeros((len(group), width), np.int32) for h in names}
         for row, (e, _) in enumerate(encoded):
-            for name, values in zip(arrays, (e.tokens, e.durations, e.shifts)):
+            for name, values in zip(names, (e.tokens, e.durations, e.shifts, e.tokens[1:], e.durations[1:])):
                 arrays[name][row, :len(values)] = values
         outputs = model(arrays, training=False)
         for row, (e, sets) in enumerate(encoded):
@@ -193,13 +194,19 @@ def _logsumexp(x: np.ndarray) -> np.ndarray:
     return top + np.log(np.exp(x - top).sum(axis=1, keepdims=True))
 
 
-def evaluate_genre(genre_id: str, *, generated_count: int = 100, length: int = 64, seed_length: int = 32,
-                   orders: tuple[int, ...] = (1, 2, 3, 4, 5)) -> dict:
-    """Every figure for one shipped genre, on its held-out test pieces."""
+def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[int, ...] = (1, 2, 3, 4, 5),
+                   paper_baseline=None) -> dict:
+    """Every figure for one shipped genre on its held-out pieces (the compared sets are returned
+    under ``_sets`` for the cross-genre classifier).
+
+    Real windows are non-overlapping windows of held-out pieces; each generated counterpart
+    continues the real steps before its window (nothing, for a window at a piece's start), so
+    both sets cover the same positions of pieces.
+    """
     from .corpus import read_collection, split_pieces
-    from .generate import GenerationSettings, generate
     from .genres import get_genre
     from .hub import get_checkpoint
+    from .train import pieces_to_stream
 
     genre = get_genre(genre_id)
     checkpoint = get_checkpoint(genre_id)
@@ -212,21 +219,79 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, length: int = 6
                "model": score_model(checkpoint, split.test, backoff).__dict__}
     figures["ngrams"] = {n: score_ngram(split.train, split.test, checkpoint.vocab, n, backoff).__dict__
                          for n in orders}
-    seeds = [p for p in split.test if len(p.steps) >= seed_length] or split.test
-    pieces, k = [], 0
-    while len(pieces) < generated_count:
-        seed = seeds[k % len(seeds)].steps[:seed_length]
-        batch = generate(checkpoint, seed, GenerationSettings(length=length, random_seed=1000 + 16 * k,
-                                                               variations=16))
-        pieces += [p.steps for p in batch]
-        k += 1
-    real = [p.steps[seed_length:seed_length + length] for p in split.test if len(p.steps) > seed_length + 8]
-    figures["copy"] = {"generated": copy_figures(pieces[:generated_count], split.train),
-                       "real_held_out": copy_figures(real, split.train)}
+    if paper_baseline is not None:
+        figures["paper"] = score_paper(paper_baseline, split.test, backoff).__dict__
+        figures["paper"]["training_seconds"] = paper_baseline.info.get("training", {}).get("seconds")
+    held_out = split.valid + split.test
+    length = next((n for n in (64, 48, 32, 24, 16) if len(window_positions(held_out, n)) >= generated_count), 16)
+    positions = window_positions(held_out, length)[:max(generated_count, 100)]
+    real = [held_out[i].steps[at:at + length] for i, at in positions]
+    contexts = [held_out[i].steps[max(0, at - 64):at] for i, at in positions]
+    ours = _continue_each(checkpoint, contexts, length, "learned")
+    random_rhythm = _continue_each(checkpoint, contexts, length, "random")
+    stream = pieces_to_stream(split.train, checkpoint.vocab)
+    markov = {n: _markov_pieces(MarkovChain(n).fit(stream), checkpoint.vocab, contexts, length) for n in (3, 5)}
+    train_positions = window_positions(split.train, length)
+    picked = np.random.default_rng(1).permutation(len(train_positions))[:len(real)]
+    real_train = [split.train[train_positions[j][0]].steps[train_positions[j][1]:train_positions[j][1] + length]
+                  for j in picked]
+    figures["window"] = {"length": length, "count": len(real)}
+    figures["two_sample"] = {"lstm": two_sample_accuracy(ours, real), "markov3": two_sample_accuracy(markov[3], real),
+                             "markov5": two_sample_accuracy(markov[5], real),
+                             "train_vs_held_out": two_sample_accuracy(real_train, real)}
+    figures["yang_lerch"] = {"learned": yang_lerch_overlaps(ours, real), "random": yang_lerch_overlaps(random_rhythm, real)}
+    figures["copy"] = {"generated": copy_figures(ours, split.train), "real_held_out": copy_figures(real, split.train)}
+    figures["_sets"] = {"generated": ours, "train": real_train}
     return figures
 
 
-def evaluation_markdown(results: list[dict], command: str) -> str:
+def window_positions(pieces: list[Piece], length: int) -> list[tuple[int, int]]:
+    """(piece index, start) of every non-overlapping full window, in a fixed shuffled order."""
+    positions = [(i, at) for i, p in enumerate(pieces) for at in range(0, len(p.steps) - length + 1, length)]
+    order = np.random.default_rng(0).permutation(len(positions))
+    return [positions[j] for j in order]
+
+
+def _continue_each(checkpoint, contexts, length, rhythm) -> list[list[Step]]:
+    from .generate import GenerationSettings, generate
+
+    pieces = []
+    for k, context in enumerate(contexts):
+        settings = GenerationSettings(length=length, rhythm=rhythm, random_seed=1000 + k)
+        pieces.append(generate(checkpoint, context, settings)[0].steps)
+    return pieces
+
+
+def _markov_pieces(chain: "MarkovChain", vocab: Vocabulary, contexts, length) -> list[list[Step]]:
+    rng = np.random.default_rng(0)
+    pieces = []
+    for context in contexts:
+        seed = vocab.encode(context, exact=True)
+        history = [(END_ID, 0, 0)] + list(zip(seed.tokens.tolist(), seed.durations.tolist(), seed.shifts.tolist()))
+        pieces.append(vocab.decode(*zip(*chain.sample(history, length, rng))))
+    return pieces
+
+
+def genre_accuracy(results: list[dict]) -> dict[str, float]:
+    """A classifier trained on real pieces of every genre: share of each genre's generated pieces
+    it assigns to that genre."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from .features import piece_features
+
+    x, y = [], []
+    for label, r in enumerate(results):
+        x += [piece_features(p) for p in r["_sets"]["train"]]
+        y += [label] * len(r["_sets"]["train"])
+    forest = RandomForestClassifier(n_estimators=300, random_state=0, n_jobs=1).fit(np.array(x), np.array(y))
+    shares = {}
+    for label, r in enumerate(results):
+        predicted = forest.predict(np.array([piece_features(p) for p in r["_sets"]["generated"]]))
+        shares[r["genre"]] = float(np.mean(predicted == label))
+    return shares
+
+
+def evaluation_markdown(results: list[dict], command: str, accuracy: dict | None = None) -> str:
     """EVALUATION.md from ``evaluate_genre`` results."""
     lines = ["# Evaluation", "", f"Regenerate with `{command}`. Held-out test pieces of each genre (split by piece);",
              "nats per step, end-of-piece steps included; token = exact pitch set on an open basis (rare",
@@ -241,11 +306,39 @@ def evaluation_markdown(results: list[dict], command: str) -> str:
         lines.append(f"| {r['genre']} | {model['steps']} | {model['token']:.3f} | {model['duration']:.3f} | "
                      f"{model['shift']:.3f} | {model['accuracy']:.3f} | {best:.3f} ({best_order}) | "
                      f"{gain:+.1f}% |")
+    papers = [r for r in results if "paper" in r]
+    if papers:
+        lines += ["", "## The paper's preset (3 x LSTM(512), 100-id windows), trained on the same pieces for the same time",
+                  "", "| genre | training time | paper token | paper top-1 | LSTM token | LSTM better by |", "|---|---|---|---|---|---|"]
+        for r in papers:
+            p, m = r["paper"], r["model"]
+            lines.append(f"| {r['genre']} | {(p['training_seconds'] or 0) / 60:.1f} min | {p['token']:.3f} | "
+                         f"{p['accuracy']:.3f} | {m['token']:.3f} | {100 * (p['token'] - m['token']) / p['token']:+.1f}% |")
     lines += ["", "## n-gram baselines (interpolated Kneser-Ney, token part, nats per step)", "",
               "| genre | " + " | ".join(f"order {n}" for n in results[0]["ngrams"]) + " |",
               "|---|" + "---|" * len(results[0]["ngrams"])]
     for r in results:
         lines.append(f"| {r['genre']} | " + " | ".join(f"{g['token']:.3f}" for g in r["ngrams"].values()) + " |")
+    lines += ["", "## Real vs generated: random-forest two-sample accuracy (0.5 = indistinguishable, +/- 95%)", "",
+              "Windows of held-out pieces; each generated window continues the real steps before it.", "",
+              "| genre | window (steps) x count | LSTM | order-3 Markov | order-5 Markov | training real vs held-out real (floor) |",
+              "|---|---|---|---|---|---|"]
+    for r in results:
+        t = r["two_sample"]
+        lines.append(f"| {r['genre']} | {r['window']['length']} x {r['window']['count']} | " + " | ".join(f"{t[k][0]:.3f} +/- {t[k][1]:.3f}"
+                                                     for k in ("lstm", "markov3", "markov5", "train_vs_held_out")) + " |")
+    if accuracy:
+        lines += ["", "## Genre accuracy (classifier trained on real pieces of all genres, applied to generated)", "",
+                  "| genre | share of generated pieces assigned to their own genre |", "|---|---|"]
+        lines += [f"| {g} | {share:.3f} |" for g, share in accuracy.items()]
+    lines += ["", "## Distribution match (Yang and Lerch 2018): overlap of intra-set and inter-set distances",
+              "", "1 = the generated set is as close to the real held-out set as to itself. learned / random rhythm.", "",
+              "| genre | " + " | ".join(results[0]["yang_lerch"]["learned"]) + " |",
+              "|---|" + "---|" * len(results[0]["yang_lerch"]["learned"])]
+    for r in results:
+        y = r["yang_lerch"]
+        lines.append(f"| {r['genre']} | " + " | ".join(f"{y['learned'][k]:.2f} / {y['random'][k]:.2f}"
+                                                     for k in y["learned"]) + " |")
     lines += ["", "## Copying (8-grams of top-voice interval and duration)", "",
               "| genre | generated: share of 8-grams in training | generated: longest shared run | "
               "real held-out: share | real held-out: longest run |", "|---|---|---|---|---|"]
@@ -253,3 +346,83 @@ def evaluation_markdown(results: list[dict], command: str) -> str:
         (g_share, g_run), (r_share, r_run) = r["copy"]["generated"], r["copy"]["real_held_out"]
         lines.append(f"| {r['genre']} | {g_share:.3f} | {g_run} | {r_share:.3f} | {r_run} |")
     return "\n".join(lines) + "\n"
+
+
+class MarkovChain:
+    """Order-n Markov chain over whole steps (token, duration, shift), backing off to shorter contexts."""
+
+    def __init__(self, order: int):
+        self.order = order
+
+    def fit(self, stream: EncodedPiece) -> "MarkovChain":
+        symbols = list(zip(stream.tokens.tolist(), stream.durations.tolist(), stream.shifts.tolist()))
+        self.tables = [defaultdict(Counter) for _ in range(self.order)]
+        for i, symbol in enumerate(symbols):
+            for k in range(min(self.order, i + 1)):
+                self.tables[k][tuple(symbols[i - k:i])][symbol] += 1
+        self.tables = [{c: (list(w), np.array(list(w.values()), float)) for c, w in t.items()} for t in self.tables]
+        return self
+
+    def sample(self, history: list[tuple], length: int, rng: np.random.Generator) -> list[tuple]:
+        made = []
+        for _ in range(length):
+            for k in range(min(self.order - 1, len(history)), -1, -1):
+                entry = self.tables[k].get(tuple(history[len(history) - k:]))
+                if entry:
+                    break
+            symbols, counts = entry
+            allowed = [i for i, s in enumerate(symbols) if s[0] not in (END_ID, RARE_ID) and s[2] > 0]
+            if not allowed:
+                symbols, counts = self.tables[0][()]
+                allowed = [i for i, s in enumerate(symbols) if s[0] not in (END_ID, RARE_ID) and s[2] > 0]
+            weights = counts[allowed] / counts[allowed].sum()
+            symbol = symbols[allowed[int(rng.choice(len(allowed), p=weights))]]
+            history.append(symbol)
+            made.append(symbol)
+        return made
+
+
+def two_sample_accuracy(first: list[list[Step]], second: list[list[Step]], seed: int = 0) -> tuple[float, float]:
+    """5-fold accuracy of a random forest telling two sets apart, with its 95% interval half-width.
+    0.5 means indistinguishable."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from .features import piece_features
+
+    count = min(len(first), len(second))
+    x = np.array([piece_features(p) for p in first[:count] + second[:count]])
+    y = np.array([0] * count + [1] * count)
+    forest = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
+    predicted = cross_val_predict(forest, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=seed))
+    accuracy = float(np.mean(predicted == y))
+    return accuracy, 1.96 * math.sqrt(accuracy * (1 - accuracy) / len(y))
+
+
+def overlap_area(intra: np.ndarray, inter: np.ndarray) -> float:
+    """Overlapping area of two distance distributions (Gaussian kernel densities on a common grid)."""
+    from scipy.stats import gaussian_kde
+
+    values = np.concatenate([intra, inter])
+    if np.ptp(values) == 0:
+        return 1.0
+    grid = np.linspace(values.min(), values.max(), 400)
+    densities = []
+    for sample in (intra, inter):
+        jitter = sample + np.random.default_rng(0).normal(0, 1e-6 + 1e-3 * np.ptp(values), len(sample))
+        densities.append(gaussian_kde(jitter)(grid))
+    return float(np.trapezoid(np.minimum(*densities), grid))
+
+
+def yang_lerch_overlaps(generated: list[list[Step]], real: list[list[Step]]) -> dict[str, float]:
+    """Per feature: overlap of generated-generated distances with generated-real distances (1 = same)."""
+    from .features import YANG_LERCH
+
+    result = {}
+    for name, feature in YANG_LERCH.items():
+        g = np.array([feature(p) for p in generated])
+        r = np.array([feature(p) for p in real])
+        intra = np.array([np.linalg.norm(g[i] - g[j]) for i in range(len(g)) for j in range(i + 1, len(g))])
+        inter = np.array([np.linalg.norm(a - b) for a in g for b in r])
+        result[name] = overlap_area(intra, inter)
+    return result

@@ -17,7 +17,7 @@ import numpy as np
 from .backend import compile_inference
 from .errors import InvalidParameterError
 from .events import Step
-from .model import ModelConfig, inference_models, input_names
+from .model import ModelConfig, inference_models, input_names, rhythm_tables
 from .sampling import (
     check_random_seed,
     check_sampling,
@@ -98,6 +98,7 @@ class StepRunner:
         self._prime = compile_inference(prime)
         self._step = compile_inference(step)
         self.outputs = len(input_names(config))
+        self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
     def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:
         """(B, T) id arrays -> the network's input list (the paper preset sees ids / vocab size)."""
@@ -137,10 +138,14 @@ def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) ->
         probabilities = scores_to_probabilities(scores[0], temperature=settings.temperature,
                                                 top_k=settings.top_k, banned=banned, are_logits=are_logits)
         tokens = sample_indices(probabilities, draws[:, 0])
-        if learned:
-            durations = sample_indices(scores_to_probabilities(scores[1], temperature=settings.temperature), draws[:, 1])
+        if learned:  # duration given the sampled token, then shift given both
+            tables = runner.tables
+            duration_scores = scores[1] + tables["duration_given_token"][tokens]
+            durations = sample_indices(scores_to_probabilities(duration_scores, temperature=settings.temperature),
+                                       draws[:, 1])
+            shift_scores = scores[2] + tables["shift_given_token"][tokens] + tables["shift_given_duration"][durations]
             # a zero gap would merge two steps into one chord: only end tokens have it in training
-            shifts = sample_indices(scores_to_probabilities(scores[2], temperature=settings.temperature,
+            shifts = sample_indices(scores_to_probabilities(shift_scores, temperature=settings.temperature,
                                                             banned=[0]), draws[:, 2])
             rhythm = [((int(d) + 1) / vocab.grid, int(s) / vocab.grid) for d, s in zip(durations, shifts)]
         else:
@@ -198,7 +203,9 @@ def paper_window_generate(checkpoint, seed: list[Step], length: int, *, offset_m
         else:
             recent = [np.array(r[-PAPER_WINDOW:]) for r in rhythm]
             recent = [np.concatenate([np.zeros(PAPER_WINDOW - len(r), int), r]) for r in recent]
-            out = model.predict({"token": window[None], "duration": recent[0][None], "shift": recent[1][None]}, verbose=0)
+            zeros = np.zeros((1, PAPER_WINDOW), int)
+            out = model.predict({"token": window[None], "duration": recent[0][None], "shift": recent[1][None],
+                                 "next_token": zeros, "next_duration": zeros}, verbose=0)
             scores = out["token"][:, -1]
         scores = np.array(scores, dtype=np.float64)
         scores[:, [END_ID, RARE_ID]] = -np.inf

@@ -121,6 +121,15 @@ def _make_layers(config: ModelConfig) -> dict:
     for head, size in sizes.items():
         layers[f"{head}_embedding"] = keras.layers.Embedding(size, config.embed_dim, name=f"{head}_embedding")
         layers[f"{head}_logits"] = keras.layers.Dense(size, name=f"{head}_logits")
+    # The next step's duration depends on its token, and its shift on both: these additive terms
+    # make the rhythm heads conditional (teacher-forced in training, looked up after sampling).
+    layers["duration_given_token"] = keras.layers.Embedding(config.vocab_size, config.n_durations,
+                                                            name="duration_given_token")
+    layers["shift_given_token"] = keras.layers.Embedding(config.vocab_size, config.n_shifts, name="shift_given_token")
+    layers["shift_given_duration"] = keras.layers.Embedding(config.n_durations, config.n_shifts,
+                                                            name="shift_given_duration")
+    layers["duration_sum"] = keras.layers.Add(name="duration_sum")
+    layers["shift_sum"] = keras.layers.Add(name="shift_sum")
     layers["sum_embeddings"] = keras.layers.Add(name="sum_embeddings")
     layers["dropout"] = keras.layers.Dropout(config.dropout, name="dropout")
     return layers
@@ -145,22 +154,41 @@ def _forward(config: ModelConfig, layers: dict, inputs, states, *, training_grap
                 x = layers[name](x)
         return (x if training_graph else {"token": x}), new_states
     if not training_graph:
-        x = x[:, -1, :]
-    return {head: layers[f"{head}_logits"](x) for head in HEADS}, new_states
+        x = x[:, -1, :]  # the rhythm terms of the sampled token are added by the sampler
+        return {head: layers[f"{head}_logits"](x) for head in HEADS}, new_states
+    outputs = {
+        "token": layers["token_logits"](x),
+        "duration": layers["duration_sum"]([layers["duration_logits"](x),
+                                        layers["duration_given_token"](inputs["next_token"])]),
+        "shift": layers["shift_sum"]([layers["shift_logits"](x), layers["shift_given_token"](inputs["next_token"]),
+                                  layers["shift_given_duration"](inputs["next_duration"])]),
+    }
+    return outputs, new_states
 
 
-def _model_inputs(config: ModelConfig, length):
+TEACHER_INPUTS = ("next_token", "next_duration")
+
+
+def _model_inputs(config: ModelConfig, length, teacher: bool = False):
+    """Inputs by name; the training graph also takes the next step's token and duration."""
     import keras
 
     if config.preset == "paper":
         return keras.Input((length, 1), name="window")
-    return {h: keras.Input((length,), dtype="int32", name=h) for h in HEADS}
+    names = HEADS + (TEACHER_INPUTS if teacher else ())
+    return {h: keras.Input((length,), dtype="int32", name=h) for h in names}
+
+
+def rhythm_tables(model) -> dict[str, "object"]:
+    """The conditional rhythm terms as arrays: duration|token (V, D), shift|token (V, S), shift|duration (D, S)."""
+    return {name: model.get_layer(name).get_weights()[0]
+            for name in ("duration_given_token", "shift_given_token", "shift_given_duration")}
 
 
 def _build(config: ModelConfig):
     import keras
 
-    inputs = _model_inputs(config, config.window if config.preset == "paper" else None)
+    inputs = _model_inputs(config, config.window if config.preset == "paper" else None, teacher=True)
     outputs, _ = _forward(config, _make_layers(config), inputs, None, training_graph=True)
     return keras.Model(inputs, outputs, name=f"genre_lstm_{config.preset}")
 

@@ -138,6 +138,7 @@ def _keras_dataset_class():
             names = ("token", "duration", "shift")
             x = {n: a[grid] for n, a in zip(names, self.arrays)}
             y = {n: a[grid + 1] for n, a in zip(names, self.arrays)}
+            x["next_token"], x["next_duration"] = y["token"], y["duration"]  # teacher forcing of the rhythm heads
             return x, y
 
         def on_epoch_end(self):
@@ -284,8 +285,10 @@ def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, s
             self.seconds_before = state["seconds"]
 
         def on_train_batch_end(self, batch, logs=None):
-            if stop is not None and stop.is_set():
-                self.model.stop_training = True
+            over = settings.max_minutes is not None and (
+                self.seconds_before + time.monotonic() - self.started > 60 * settings.max_minutes)
+            if over or (stop is not None and stop.is_set()):
+                self.model.stop_training = True  # the epoch ends here; validation and saving still run
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}

@@ -42,3 +42,9 @@ def test_without_the_hub_a_missing_genre_says_how_to_get_it(monkeypatch, tmp_pat
 def test_a_repo_id_not_in_the_cache_fails_clearly_offline():
     with pytest.raises(HubError, match="not in the local cache"):
         download_checkpoint("nobody/nothing")
+
+
+def test_push_refuses_a_bad_repo_id_in_one_line():
+    from genre_lstm.cli import main
+
+    assert main(["push", "--checkpoint", ".", "--repo", "not a repo"]) == 2

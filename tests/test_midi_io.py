@@ -105,3 +105,15 @@ def test_too_many_notes_are_refused_before_grouping(tmp_path):
     path = write_midi(tmp_path / "huge.mid", [notes])
     with pytest.raises(MusicTooLargeError, match="limit"):
         midi_file_to_steps(path)
+
+
+def test_reads_a_two_part_midi_written_by_music21(tmp_path, chorale_path):
+    from music21 import converter
+
+    score = converter.parse(str(chorale_path), forceSource=True)
+    path = tmp_path / "chorale.mid"
+    score.write("midi", fp=str(path))
+    from_midi = midi_file_to_steps(path)
+    from_xml = music_file_to_steps(chorale_path)
+    assert abs(len(from_midi) - len(from_xml)) <= 2
+    assert [s.pitches for s in from_midi[:8]] == [s.pitches for s in from_xml[:8]]

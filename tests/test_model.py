@@ -1,6 +1,6 @@
 import numpy as np
 
-from genre_lstm.model import ModelConfig, build_model, inference_models
+from genre_lstm.model import ModelConfig, build_model, inference_models, rhythm_tables
 
 
 def test_paper_preset_is_fig5_layer_for_layer():
@@ -18,13 +18,20 @@ def test_step_model_matches_the_full_model_at_every_step():
     config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8)
     model = build_model(config)
     prime, step = inference_models(model, config)
+    tables = rhythm_tables(model)
     rng = np.random.default_rng(0)
-    history = [rng.integers(0, n, (3, 30)).astype("int32") for n in (40, 48, 49)]
-    full = model(dict(zip(("token", "duration", "shift"), history)), training=False)
+    history = [rng.integers(0, n, (3, 31)).astype("int32") for n in (40, 48, 49)]
+    inputs = dict(zip(("token", "duration", "shift"), (h[:, :30] for h in history)))
+    inputs.update(next_token=history[0][:, 1:], next_duration=history[1][:, 1:])
+    full = model(inputs, training=False)
     outputs = [np.asarray(x) for x in prime([h[:, :1] for h in history], training=False)]
     for t in range(1, 30):
-        for head, index in (("token", 0), ("duration", 1), ("shift", 2)):
-            np.testing.assert_allclose(outputs[index], np.asarray(full[head][:, t - 1]), atol=1e-5)
+        token, duration = history[0][:, t], history[1][:, t]  # what the sampler would have drawn
+        np.testing.assert_allclose(outputs[0], np.asarray(full["token"][:, t - 1]), atol=1e-5)
+        np.testing.assert_allclose(outputs[1] + tables["duration_given_token"][token],
+                                   np.asarray(full["duration"][:, t - 1]), atol=1e-5)
+        np.testing.assert_allclose(outputs[2] + tables["shift_given_token"][token] + tables["shift_given_duration"][duration],
+                                   np.asarray(full["shift"][:, t - 1]), atol=1e-5)
         outputs = [np.asarray(x) for x in step([h[:, t:t + 1] for h in history] + outputs[3:], training=False)]
 
 
