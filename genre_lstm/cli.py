@@ -122,7 +122,7 @@ def cmd_genres(args) -> int:
     for genre in GENRES.values():
         local = genre.local_dir()
         origin = f"hub {genre.hub_repo()}@{genre.hub_revision}" if hub else (
-            f"local {local}" if local.is_dir() else f"not installed (hub {genre.hub_repo()})")
+            f"local {local}" if genre.installed() else f"not installed (hub {genre.hub_repo()})")
         print(f"{genre.id}\t{genre.name}\t{genre.source}\t{origin}")
     return 0
 
@@ -252,7 +252,7 @@ def cmd_evaluate(args) -> int:
     from .genres import GENRES, get_genre
 
     genres = [get_genre(g).id for g in args.genre] if args.genre else [
-        g.id for g in GENRES.values() if g.local_dir().is_dir()]
+        g.id for g in GENRES.values() if g.installed()]
     if not genres:
         raise InvalidParameterError("no genre checkpoints installed to evaluate")
     _load_backend()

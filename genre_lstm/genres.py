@@ -30,6 +30,10 @@ class Genre:
     def local_dir(self) -> Path:
         return checkpoints_root() / self.id
 
+    def installed(self) -> bool:
+        """A complete checkpoint is in checkpoints/ (a folder being trained into is not)."""
+        return (self.local_dir() / "genre_lstm.json").is_file()
+
 
 GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",

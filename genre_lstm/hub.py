@@ -61,12 +61,12 @@ def resolve_checkpoint(spec: str) -> Path:
             try:
                 return download_checkpoint(repo, genre.hub_revision)
             except HubError as error:
-                if not local.is_dir():
+                if not genre.installed():
                     raise HubError(f"{error}; and no local copy at {local}") from error
                 if repo not in _warned:
                     _warned.add(repo)
                     log.warning("hub repo %s unavailable (%s); using %s", repo, error, local)
-        if not local.is_dir():
+        if not genre.installed():
             raise CheckpointError(f"no checkpoint for genre {spec!r}: {local} does not exist "
                                   f"(set {HUB_ORG_ENV} to load {genre.hub_repo()} from the hub, "
                                   f"or train it: genre-lstm train --genre {spec})")

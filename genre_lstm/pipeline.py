@@ -1,6 +1,8 @@
 """Seed in, files out: generate variations, write each as MIDI, render each to WAV.
 
-The one composition of the library that both the command line and the app call.
+The one composition of the library that both the command line and the app call:
+``iter_make_music`` yields progress (so a caller can show it, or stop between steps) and
+finally the outputs; ``make_music`` runs it to the end.
 """
 
 from __future__ import annotations
@@ -8,12 +10,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .events import Step, steps_duration_quarters
-from .generate import GeneratedPiece, GenerationSettings, Progress, generate
+from .generate import GeneratedPiece, GenerationSettings, Progress, iter_generate
 from .midi_io import steps_to_midi_file
 from .render import midi_to_wav
+from .tokenizer import transpose_steps
 
 
 @dataclass
@@ -23,42 +26,65 @@ class Output:
     piece: GeneratedPiece
     midi: Path
     wav: Path | None
+    steps: list[Step]
+    seed_steps: int  # how many of ``steps`` are the seed (0 unless it was included)
     music_seconds: float
     timings: dict = field(default_factory=dict)
 
 
-def make_music(checkpoint, seed: list[Step], settings: GenerationSettings, out_dir: str | Path, *,
-               name: str = "piece", tempo_bpm: float | None = None, program: int | None = None,
-               include_seed: bool = False, audio: bool = True, transpose: int = 0,
-               on_progress: Callable[[Progress], None] | None = None) -> list[Output]:
-    """Generate ``settings.variations`` pieces and write ``<name>-<random seed>.mid`` (and .wav)."""
+@dataclass(frozen=True)
+class Rendering:
+    """Progress of the writing and rendering stage: variation ``done`` of ``total`` finished."""
+
+    done: int
+    total: int
+
+
+def iter_make_music(checkpoint, seed: list[Step], settings: GenerationSettings, out_dir: str | Path, *,
+                    name: str = "piece", tempo_bpm: float | None = None, program: int | None = None,
+                    include_seed: bool = False, audio: bool = True, transpose: int = 0,
+                    ) -> Iterator[Progress | Rendering | list[Output]]:
+    """Generate ``settings.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav)."""
     out_dir = Path(out_dir)
     tempo = float(tempo_bpm or checkpoint.defaults.tempo_bpm)
     program = checkpoint.defaults.program if program is None else int(program)
     started = time.perf_counter()
-    pieces = generate(checkpoint, seed, settings, on_progress)
+    pieces = None
+    for item in iter_generate(checkpoint, seed, settings):
+        if isinstance(item, Progress):
+            yield item
+        else:
+            pieces = item
     sampling = time.perf_counter() - started
     outputs = []
     for piece in pieces:
         steps = (piece.seed + piece.steps) if include_seed else piece.steps
-        if transpose:
-            from .tokenizer import transpose_steps
-
-            steps = transpose_steps(steps, transpose)
+        steps = transpose_steps(steps, transpose) if transpose else steps
         stem = out_dir / f"{name}-{piece.random_seed}"
         began = time.perf_counter()
         midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,
                                   text=_meta(checkpoint, settings, piece, tempo, program, include_seed, transpose))
-        wrote = time.perf_counter() - began
+        timings = {"sampling_s": sampling, "midi_s": time.perf_counter() - began}
         wav = None
         if audio:
             began = time.perf_counter()
             wav = midi_to_wav(midi, stem.with_suffix(".wav"))
-            rendered = time.perf_counter() - began
+            timings["render_s"] = time.perf_counter() - began
         seconds = steps_duration_quarters(steps) * 60.0 / tempo
-        timings = {"sampling_s": sampling, "midi_s": wrote, **({"render_s": rendered} if audio else {})}
-        outputs.append(Output(piece, midi, wav, seconds, timings))
-    return outputs
+        outputs.append(Output(piece, midi, wav, steps, len(piece.seed) if include_seed else 0, seconds, timings))
+        yield Rendering(len(outputs), len(pieces))
+    yield outputs
+
+
+def make_music(checkpoint, seed: list[Step], settings: GenerationSettings, out_dir: str | Path, *,
+               on_progress: Callable[[Progress | Rendering], None] | None = None, **options) -> list[Output]:
+    """Run ``iter_make_music`` to the end, reporting progress to ``on_progress``."""
+    for item in iter_make_music(checkpoint, seed, settings, out_dir, **options):
+        if isinstance(item, list):
+            return item
+        if on_progress:
+            on_progress(item)
+    raise RuntimeError("iter_make_music ended without outputs")  # unreachable
 
 
 def _meta(checkpoint, settings: GenerationSettings, piece: GeneratedPiece, tempo: float, program: int,

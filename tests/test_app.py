@@ -1,0 +1,189 @@
+"""The app for real: launched on 127.0.0.1, called with gradio_client, driven in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import urllib.request
+from pathlib import Path
+
+import mido
+import pytest
+from gradio_client import Client, handle_file
+
+from conftest import write_midi
+from genre_lstm.midi_io import midi_file_text, midi_file_to_steps
+from genre_lstm.render import wav_stats
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import app  # noqa: E402
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    demo = app.build_demo()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                max_file_size=app.MAX_UPLOAD)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def seed_midi(tmp_path_factory):
+    notes = []
+    for pitch in (62, 64, 66, 67, 69, 71, 73, 74):
+        notes += [mido.Message("note_on", note=pitch, velocity=80, time=0), mido.Message("note_off", note=pitch, time=240)]
+    return write_midi(tmp_path_factory.mktemp("seed") / "seed.mid", [notes])
+
+
+def _files(result):
+    """(WAVs, MIDIs) from the generate endpoint's every-file output."""
+    files = [str(f) for f in result[2]]
+    return [f for f in files if f.endswith(".wav")], [f for f in files if f.endswith(".mid")]
+
+
+def _genres():
+    from genre_lstm.service import installed_genres
+
+    return [g.id for g in installed_genres()]
+
+
+def test_a_call_with_every_parameter_left_at_its_default_returns_midi_and_wav(client):
+    result = client.predict(api_name="/generate")
+    [wav], [midi] = _files(result)
+    assert "Random seed 0" in result[0]
+    assert len(midi_file_to_steps(midi)) == 500
+    seconds, level = wav_stats(wav)
+    assert level > -40 and seconds > 30
+
+
+@pytest.mark.parametrize("use_upload", [True, False])
+def test_two_genres_with_an_uploaded_and_a_picked_seed(client, seed_midi, use_upload):
+    genres = _genres()
+    assert len(genres) >= 2, "needs two shipped genres"
+    from genre_lstm.service import seed_choices
+
+    for genre in genres[:2]:
+        seed = dict(seed_file=handle_file(str(seed_midi))) if use_upload else dict(seed_choice=seed_choices(genre)[2])
+        result = client.predict(genre=genre, length=48, random_seed=7, variations=2, api_name="/generate", **seed)
+        wavs, midis = _files(result)
+        assert len(wavs) == len(midis) == 2
+        assert len(midi_file_to_steps(midis[0])) == 48
+        assert midi_file_text(midis[0])["checkpoint"] == genre
+        assert "seed 8: 48 steps" in result[0]  # the second variation reports its own seed
+
+
+def test_bad_upload_gives_a_readable_error_and_the_server_keeps_serving(client, tmp_path):
+    fake = tmp_path / "song.mid"
+    fake.write_bytes(b"PK\x03\x04 this is a zip, not a MIDI file")
+    with pytest.raises(Exception, match="not a MIDI file"):
+        client.predict(seed_file=handle_file(str(fake)), length=16, api_name="/generate")
+    with pytest.raises(Exception, match="greater than maximum"):  # Gradio checks slider bounds itself
+        client.predict(temperature=50.0, length=16, api_name="/generate")
+    result = client.predict(length=16, api_name="/generate")
+    assert len(midi_file_to_steps(_files(result)[1][0])) == 16
+
+
+def test_request_folders_are_removed(client):
+    import tempfile
+
+    def ours():
+        return sorted(p.name for p in Path(tempfile.gettempdir()).glob("genre-lstm-request-*"))
+
+    before = ours()
+    for seed in range(3):
+        client.predict(length=16, random_seed=seed, api_name="/generate")
+    assert ours() == before
+
+
+def _browser():
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    browser = manager.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+    return manager, browser
+
+
+def test_in_the_browser_generate_listen_download_and_compare(server, seed_midi, tmp_path):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    manager, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(server, wait_until="load")
+        page.locator("#generate").wait_for(timeout=60_000)
+        page.locator("#seed-file input[type=file]").set_input_files(str(seed_midi))
+        page.locator("#length input[type=number]").fill("64")
+        page.locator("#length input[type=number]").press("Enter")
+        page.locator("#generate").click()
+        page.locator("#audio-0 audio, #audio-0 button").first.wait_for(timeout=120_000)
+        page.wait_for_selector("#figures :text('Random seed')", timeout=120_000)
+        page.screenshot(path=str(SCREENSHOTS / "generate.png"), full_page=True)
+        links = page.locator("#files-0 a[href]")
+        hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+        by_suffix = {Path(href.split("?")[0]).suffix: href for href in hrefs}
+        midi_name, wav_name = "downloaded.mid", "downloaded.wav"
+        for name, suffix in ((midi_name, ".mid"), (wav_name, ".wav")):
+            href = by_suffix[suffix]
+            url = href if href.startswith("http") else server.rstrip("/") + "/" + href.lstrip("/")
+            (tmp_path / name).write_bytes(urllib.request.urlopen(url, timeout=30).read())
+        assert len(midi_file_to_steps(tmp_path / midi_name)) == 64
+        assert wav_stats(tmp_path / wav_name)[1] > -40
+
+        page.get_by_role("tab", name="Compare with Jukebox and GANSynth").first.click()
+        facts = page.locator("#facts table")
+        facts.wait_for()
+        rows = facts.locator("tbody tr")
+        assert rows.count() >= 8
+        assert facts.locator("a[href*='arxiv.org/abs/2005.00341']").count() >= 1
+        assert facts.locator("a[href*='arxiv.org/abs/1902.08710']").count() >= 1
+        page.locator("#measure").click()
+        page.wait_for_selector("#live-figures :text('seconds per minute of music')", timeout=120_000)
+        live = page.locator("#live-figures").inner_text()
+        value = [line for line in live.splitlines() if "seconds per minute of music" in line][0]
+        assert float(value.split()[-1]) > 0
+        page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)
+    finally:
+        browser.close()
+        manager.stop()
+
+
+def test_in_the_browser_a_bad_upload_shows_an_error_then_a_good_request_works(server, seed_midi, tmp_path):
+    fake = tmp_path / "picture.mid"
+    fake.write_bytes(b"\x89PNG\r\n\x1a\n not a midi")
+    manager, browser = _browser()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(server, wait_until="load")
+        page.locator("#generate").wait_for(timeout=60_000)
+        page.locator("#length input[type=number]").fill("16")
+        page.locator("#length input[type=number]").press("Enter")
+        page.locator("#seed-file input[type=file]").set_input_files(str(fake))
+        page.locator("#generate").click()
+        page.get_by_text("not a MIDI file").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(SCREENSHOTS / "error.png"), full_page=True)
+        page.locator("#seed-file button[aria-label*='Clear'], #seed-file button[aria-label*='clear']").first.click()
+        page.locator("#generate").click()
+        page.wait_for_selector("#figures :text('16 steps')", timeout=120_000)
+    finally:
+        browser.close()
+        manager.stop()
