@@ -112,7 +112,8 @@ def build_demo() -> gr.Blocks:
                                                                                   ".mxl", ".abc"], elem_id="seed-file")
                     gr.Markdown(UPLOAD_NOTE, elem_id="upload-note")
                     seed_choice = gr.Dropdown(service.seed_choices(first) if first else [], value=service.RANDOM_SEED_CHOICE,
-                                              label="Or a held-out piece of the genre", elem_id="seed-choice")
+                                              label="Or a held-out piece of the genre", elem_id="seed-choice",
+                                              allow_custom_value=True)  # API callers name any genre's pieces
                     seed_length = gr.Slider(1, 200, value=100, step=1, label="Seed steps to use", elem_id="seed-length")
                     length = gr.Slider(16, 1000, value=500, step=1, label="Length (steps)", elem_id="length")
                     duration = gr.Markdown(elem_id="duration")
