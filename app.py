@@ -76,9 +76,9 @@ def _show(result: service.Result, work: Path) -> list:
 
 
 def on_genre(genre):
-    """New genre: its seed windows, tempo and the length's duration."""
+    """New genre: its seed windows and its default temperature."""
     choices = service.seed_choices(genre)
-    return gr.Dropdown(choices=choices, value=choices[0])
+    return gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(genre)
 
 
 def duration_text(genre, length, tempo):
@@ -123,7 +123,8 @@ def build_demo() -> gr.Blocks:
                         with gr.Row():
                             offset_min = gr.Number(0.1, label="Offset min (quarters)", elem_id="offset-min")
                             offset_max = gr.Number(0.9, label="Offset max (quarters)", elem_id="offset-max")
-                        temperature = gr.Slider(0.1, 2.0, value=1.0, step=0.05, label="Temperature", elem_id="temperature")
+                        temperature = gr.Slider(0.1, 2.0, value=service.default_temperature(first) if first else 1.0,
+                                                step=0.05, label="Temperature", elem_id="temperature")
                         top_k = gr.Slider(0, 200, value=0, step=1, label="Top-k (0 = off)", elem_id="top-k")
                         tempo = gr.Slider(0, 240, value=0, step=1, label="Tempo BPM (0 = the genre's)", elem_id="tempo")
                         instrument = gr.Dropdown(service.instrument_choices(), value=service.GENRE_DEFAULT,
@@ -161,7 +162,7 @@ def build_demo() -> gr.Blocks:
                                  concurrency_limit=2)
             cancel.click(None, cancels=[event], api_name=False)
             continue_button.click(lambda path: path, last_midi, seed_file, api_name="continue_result")
-            genre.change(on_genre, genre, seed_choice, api_name=False)
+            genre.change(on_genre, genre, [seed_choice, temperature], api_name=False)
             for control in (genre, length, tempo):
                 control.change(duration_text, [genre, length, tempo], duration, api_name=False)
             demo.load(duration_text, [genre, length, tempo], duration, api_name=False)

@@ -195,7 +195,7 @@ def cmd_train(args) -> int:
         print(f"reading {genre.source} ...", file=sys.stderr)
         report = read_collection(genre.collection, workers=2)
         defaults = GenerationDefaults(name=genre.id, description=genre.name, tempo_bpm=genre.tempo_bpm,
-                                      program=genre.program)
+                                      program=genre.program, temperature=genre.temperature)
         info = {"genre": genre.id, "source": genre.source, "collection": genre.collection}
     else:
         if not args.data.is_dir():

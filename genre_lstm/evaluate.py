@@ -257,7 +257,8 @@ def _continue_each(checkpoint, contexts, length, rhythm) -> list[list[Step]]:
 
     pieces = []
     for k, context in enumerate(contexts):
-        settings = GenerationSettings(length=length, rhythm=rhythm, random_seed=1000 + k)
+        settings = GenerationSettings(length=length, rhythm=rhythm, random_seed=1000 + k,
+                                      temperature=checkpoint.defaults.temperature)
         pieces.append(generate(checkpoint, context, settings)[0].steps)
     return pieces
 

@@ -22,6 +22,7 @@ class Genre:
     program: int  # General MIDI program played by default
     tempo_bpm: float
     train: dict = field(default_factory=dict)  # TrainSettings fields that differ from the defaults
+    temperature: float = 1.0  # default sampling temperature
     hub_revision: str = "main"
 
     def hub_repo(self, org: str | None = None) -> str:
@@ -38,9 +39,9 @@ class Genre:
 GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
           "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
-          {"transpose": list(range(-5, 7)), "epochs": 16}),
+          {"transpose": list(range(-5, 7)), "epochs": 16}, temperature=0.8),
     Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
-          "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72, {"epochs": 20}),
+          "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72, {"epochs": 20}, temperature=0.8),
     Genre("irish-fiddle", "Irish fiddle", "oneills1850",
           "O'Neill's Music of Ireland, 1850 tunes (music21 corpus 'oneills1850')", 40, 132, {"epochs": 24}),
     Genre("chinese-folk", "Chinese folk song", "essen-chinese",
@@ -50,7 +51,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           21, 100, {"epochs": 20}),
     Genre("classical-quartet", "Classical string quartet", "quartets",
           "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100,
-          {"transpose": list(range(-3, 4)), "epochs": 14}),
+          {"transpose": list(range(-3, 4)), "epochs": 14}, temperature=0.8),
 )}
 
 

@@ -82,6 +82,14 @@ def seed_choices(genre_id: str) -> list[str]:
     return [RANDOM_SEED_CHOICE] + [f"#{i}: {s['piece']}" for i, s in enumerate(seeds)]
 
 
+def default_temperature(genre_id: str) -> float:
+    """The sampling temperature a genre's checkpoint plays by default (its generation.json)."""
+    try:
+        return float(json.loads((get_genre(genre_id).local_dir() / "generation.json").read_text())["temperature"])
+    except (OSError, ValueError, KeyError):
+        return 1.0
+
+
 def instrument_choices() -> list[str]:
     return [GENRE_DEFAULT] + list(GM_PROGRAMS)
 
