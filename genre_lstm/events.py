@@ -65,3 +65,21 @@ def steps_duration_quarters(steps: list[Step]) -> float:
         end = max(end, onset + step.duration)
         onset += step.shift
     return max(end, onset)
+
+
+def playable_steps(steps: list[Step]) -> list[Step]:
+    """The form a MIDI file can hold exactly (steps on the grid): a note ends no later than the next
+    onset of the same pitch (a re-struck key), and the last step's gap equals its duration."""
+    units = [(round(s.duration * GRID), round(s.shift * GRID)) for s in steps]
+    onsets, at = [], 0
+    for _, shift in units:
+        onsets.append(at)
+        at += shift
+    next_onset: dict[int, int] = {}
+    fixed: list[Step] = []
+    for index in range(len(steps) - 1, -1, -1):
+        (duration, shift), start = units[index], onsets[index]
+        length = max(min(start + duration, next_onset.get(p, start + duration)) for p in steps[index].pitches) - start
+        fixed.append(Step(steps[index].pitches, length / GRID, (shift if index + 1 < len(steps) else length) / GRID))
+        next_onset.update((p, start) for p in steps[index].pitches)
+    return fixed[::-1]

@@ -154,14 +154,22 @@ def steps_to_midi_file(
     track.append(mido.Message("program_change", program=int(program) % 128, channel=0, time=0))
     timed = []  # (tick, order, message): offs sort before ons at the same tick
     onset = 0.0
+    starts = []
     for step in steps:
-        start = round(onset * TICKS_PER_BEAT)
-        end = start + max(1, round(step.duration * TICKS_PER_BEAT))
-        velocity = _velocity(onset)
-        for pitch in step.pitches:
-            timed.append((start, 1, mido.Message("note_on", note=pitch, velocity=velocity)))
-            timed.append((end, 0, mido.Message("note_off", note=pitch, velocity=0)))
+        starts.append(round(onset * TICKS_PER_BEAT))
         onset += step.shift
+    next_start: dict[int, int] = {}
+    ends = [dict() for _ in steps]
+    for index in range(len(steps) - 1, -1, -1):  # a re-struck key ends the earlier note
+        for pitch in steps[index].pitches:
+            own_end = starts[index] + max(1, round(steps[index].duration * TICKS_PER_BEAT))
+            ends[index][pitch] = min(own_end, next_start.get(pitch, own_end))
+            next_start[pitch] = starts[index]
+    for index, step in enumerate(steps):
+        velocity = _velocity(starts[index] / TICKS_PER_BEAT)
+        for pitch in step.pitches:
+            timed.append((starts[index], 1, mido.Message("note_on", note=pitch, velocity=velocity)))
+            timed.append((ends[index][pitch], 0, mido.Message("note_off", note=pitch, velocity=0)))
     timed.sort(key=lambda item: (item[0], item[1]))
     now = 0
     for tick, _, message in timed:
