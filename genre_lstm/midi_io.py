@@ -26,17 +26,25 @@ from .events import (
 MAX_FILE_BYTES = 8 * 1024 * 1024  # larger uploads are refused before parsing
 MAX_NOTES = 50_000  # about 100 times a 500-step piece; checked before grouping
 MAX_SCORE_BYTES = 8 * 1024 * 1024
+SEED_PARSE_TIMEOUT_S = 20.0  # music21 parsing of an uploaded score runs in a child process this long at most
 DRUM_CHANNEL = 9  # General MIDI channel 10, zero-based
 TICKS_PER_BEAT = 480  # written files: divisible by GRID, so grid positions are exact
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 SCORE_SUFFIXES = (".abc", ".xml", ".musicxml", ".mxl", ".krn", ".mei", ".rntxt")
 
-# Exceptions mido raises on malformed data (it has no class of its own).
-_MIDO_FAILURES = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct.error)
+def _mido_failures() -> tuple[type[BaseException], ...]:
+    """Exceptions mido raises on malformed data (it has no common class of its own)."""
+    from mido.midifiles.meta import KeySignatureError
+
+    return (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct.error, KeySignatureError)
 
 
-def music_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
-    """Every piece in a MIDI, ABC or MusicXML file as steps (an ABC file can hold many tunes)."""
+def music_file_to_pieces(path: str | os.PathLike, *, timeout: float | None = None) -> list[list[Step]]:
+    """Every piece in a MIDI, ABC or MusicXML file as steps (an ABC file can hold many tunes).
+
+    With ``timeout``, a score format is parsed in a child process that is killed after that many
+    seconds (MIDI needs no guard: its size and note limits bound the work).
+    """
     path = Path(path)
     _check_readable(path)
     if _looks_like_midi(path):
@@ -48,12 +56,12 @@ def music_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
             f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
             f"use MIDI ({', '.join(MIDI_SUFFIXES)}), ABC or MusicXML"
         )
-    return score_file_to_pieces(path)
+    return score_file_to_pieces(path) if timeout is None else _score_file_to_pieces_guarded(path, timeout)
 
 
-def music_file_to_steps(path: str | os.PathLike) -> list[Step]:
-    """The first piece of a music file that has notes, as steps (used for seeds)."""
-    for piece in music_file_to_pieces(path):
+def music_file_to_steps(path: str | os.PathLike, *, timeout: float | None = SEED_PARSE_TIMEOUT_S) -> list[Step]:
+    """The first piece of a music file that has notes, as steps (used for seeds, so guarded)."""
+    for piece in music_file_to_pieces(path, timeout=timeout):
         if piece:
             return piece
     raise MusicReadError(f"{Path(path).name}: no pitched notes found")
@@ -80,7 +88,7 @@ def midi_file_seconds(path: str | os.PathLike) -> float:
     midi = _open_midi(path)
     try:
         return float(midi.length)
-    except _MIDO_FAILURES as error:
+    except _mido_failures() as error:
         raise MusicReadError(f"{path.name}: cannot compute its length ({error})") from error
 
 
@@ -108,7 +116,7 @@ def midi_file_events(path: str | os.PathLike) -> list[tuple[float, str, int, int
                 events.append((now, kind, message.channel, message.control, message.value))
             elif kind == "pitchwheel":
                 events.append((now, kind, message.channel, message.pitch, 0))
-    except _MIDO_FAILURES as error:
+    except _mido_failures() as error:
         raise MusicReadError(f"{path.name}: damaged MIDI file ({_short(error)})") from error
     return events
 
@@ -219,6 +227,46 @@ def score_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
     return pieces
 
 
+def _score_file_to_pieces_guarded(path: Path, timeout: float) -> list[list[Step]]:
+    """``score_file_to_pieces`` in a child process (forked from a clean fork server), killed after
+    ``timeout`` seconds; results come back as JSON."""
+    import json
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["genre_lstm.midi_io"])
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_parse_for_parent, args=(str(path), send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise MusicReadError(f"{path.name}: parsing took longer than {timeout:.0f} s; the file is refused")
+        reply = json.loads(receive.recv_bytes().decode("utf-8"))
+    except EOFError as error:
+        raise MusicReadError(f"{path.name}: the parser stopped unexpectedly") from error
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+        receive.close()
+    if "error" in reply:
+        raise (MusicTooLargeError if reply.get("too_large") else MusicReadError)(reply["error"])
+    return [[Step(tuple(row[2:]), row[0] / GRID, row[1] / GRID) for row in piece] for piece in reply["pieces"]]
+
+
+def _parse_for_parent(path: str, send) -> None:
+    import json
+
+    try:
+        pieces = score_file_to_pieces(path)
+        reply = {"pieces": [[[round(s.duration * GRID), round(s.shift * GRID), *s.pitches] for s in p] for p in pieces]}
+    except MusicReadError as error:
+        reply = {"error": str(error), "too_large": isinstance(error, MusicTooLargeError)}
+    send.send_bytes(json.dumps(reply).encode("utf-8"))
+    send.close()
+
+
 def stream_to_steps(score) -> list[Step]:
     """A music21 stream (all parts merged, ties joined, grace notes dropped) as steps."""
     flat = score.stripTies().flatten()
@@ -257,7 +305,7 @@ def _open_midi(path: Path):
         raise MusicReadError(f"{path.name}: not a MIDI file (it has no MThd header)")
     try:
         return mido.MidiFile(str(path), clip=True)
-    except _MIDO_FAILURES as error:
+    except _mido_failures() as error:
         raise MusicReadError(f"{path.name}: damaged MIDI file ({_short(error)})") from error
 
 

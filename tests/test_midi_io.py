@@ -117,3 +117,20 @@ def test_reads_a_two_part_midi_written_by_music21(tmp_path, chorale_path):
     from_xml = music_file_to_steps(chorale_path)
     assert abs(len(from_midi) - len(from_xml)) <= 2
     assert [s.pitches for s in from_midi[:8]] == [s.pitches for s in from_xml[:8]]
+
+
+def test_fuzzer_finding_bad_key_signature_is_our_error():
+    """benchmarks/fuzz_midi.py found a mutated file whose key signature made mido raise its own class."""
+    from pathlib import Path
+
+    with pytest.raises(MusicReadError, match="damaged MIDI"):
+        music_file_to_steps(Path(__file__).parent / "data" / "fuzz" / "key-signature-error.mid")
+
+
+def test_uploaded_scores_are_parsed_in_a_child_that_can_be_timed_out(tmp_path, chorale_path):
+    import shutil
+
+    copy = shutil.copy(chorale_path, tmp_path / "upload.mxl")
+    assert music_file_to_steps(copy) == music_file_to_steps(copy, timeout=None)
+    with pytest.raises(MusicReadError, match="longer than"):
+        music_file_to_steps(copy, timeout=0.001)
