@@ -106,3 +106,37 @@ def write_midi(path: Path, tracks: list[list], *, midi_type: int = 1, ticks: int
         midi.tracks.append(track)
     midi.save(str(path))
     return path
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The real app, launched once on 127.0.0.1 at a free port."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import app
+
+    demo = app.build_demo()
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                max_file_size=app.MAX_UPLOAD)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)

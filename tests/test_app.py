@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import sys
 import urllib.request
 from pathlib import Path
 
 import mido
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
 from conftest import write_midi
 from genre_lstm.midi_io import midi_file_text, midi_file_to_steps
 from genre_lstm.render import wav_stats
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import app  # noqa: E402
-
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    demo = app.build_demo()
-    demo.queue(default_concurrency_limit=2, max_size=64)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                max_file_size=app.MAX_UPLOAD)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return Client(server, verbose=False)
 
 
 @pytest.fixture(scope="module")
