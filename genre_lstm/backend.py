@@ -18,15 +18,20 @@ def backend_name() -> str:
     return keras.backend.backend()
 
 
-def compile_inference(model) -> Callable[[Sequence[np.ndarray]], list[np.ndarray]]:
-    """``model(inputs, training=False)`` compiled once, taking and returning lists of numpy arrays."""
+def compile_inference(model, numpy_outputs: int | None = None) -> Callable[[Sequence], list]:
+    """``model(inputs, training=False)`` compiled once for the backend.
+
+    The first ``numpy_outputs`` outputs come back as numpy arrays (all when None); the rest stay
+    backend tensors, so LSTM states can be fed back in without a copy through numpy.
+    """
     import keras
 
     name = backend_name()
     if name == "tensorflow":
         import tensorflow as tf
 
-        call = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+        signature = [[tf.TensorSpec(t.shape, t.dtype) for t in model.inputs]]
+        call = tf.function(lambda inputs: model(inputs, training=False), input_signature=signature)
     elif name == "jax":
         import jax
 
@@ -46,9 +51,10 @@ def compile_inference(model) -> Callable[[Sequence[np.ndarray]], list[np.ndarray
         def call(inputs):
             return model(inputs, training=False)
 
-    def run(inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        outputs = call(list(inputs))
-        return [np.asarray(keras.ops.convert_to_numpy(o)) for o in outputs]
+    def run(inputs: Sequence) -> list:
+        outputs = list(call(list(inputs)))
+        count = len(outputs) if numpy_outputs is None else numpy_outputs
+        return [np.asarray(keras.ops.convert_to_numpy(o)) for o in outputs[:count]] + outputs[count:]
 
     return run
 

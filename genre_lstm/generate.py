@@ -95,9 +95,9 @@ class StepRunner:
     def __init__(self, model, config: ModelConfig):
         self.config = config
         prime, step = inference_models(model, config)
-        self._prime = compile_inference(prime)
-        self._step = compile_inference(step)
         self.outputs = len(input_names(config))
+        self._prime = compile_inference(prime, numpy_outputs=self.outputs)
+        self._step = compile_inference(step, numpy_outputs=self.outputs)
         self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
     def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:
