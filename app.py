@@ -56,9 +56,10 @@ def generate(genre=None, seed_file=None, seed_choice=None, seed_length=100, leng
 def _show(result: service.Result, work: Path) -> list:
     """Component values for a result: figures, zip, then (audio, roll, files) per slot."""
     figures = result.figures
+    timings = result.outputs[0].timings
     lines = [f"**Random seed {result.random_seed}** (variation k uses seed {result.random_seed} + k) on "
-             f"{figures['device']}; generated and rendered in {figures['total_s']:.1f} s "
-             f"(sampling {figures['sampling_s']:.2f} s)."]
+             f"{figures['device']}; done in {figures['total_s']:.2f} s (sampling {figures['sampling_s']:.2f} s, "
+             f"MIDI {timings['midi_s']:.3f} s, rendering {timings['render_s']:.2f} s per variation)."]
     for output in result.outputs:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
@@ -174,6 +175,7 @@ def build_demo() -> gr.Blocks:
                                        elem_id="measure")
             live = gr.Markdown(elem_id="live-figures")
             measure_button.click(measure, genre, live, api_name="measure")
+            gr.Button(visible=False).click(lambda: "ok", None, gr.Textbox(visible=False), api_name="ping")
             found, message = compare.clips()
             gr.Markdown(message, elem_id="clips-note")
             for clip in found:

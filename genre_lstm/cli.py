@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a checkpoint on a genre's corpus or your own files")
     data = train.add_mutually_exclusive_group(required=True)
     data.add_argument("--genre", help="a shipped genre id: reproduces its checkpoint")
-    data.add_argument("--data", type=Path, help="a folder of MIDI, MusicXML or ABC files")
+    data.add_argument("--data", type=Path, help="a folder or a zip of MIDI, MusicXML or ABC files")
     train.add_argument("--name", help="name of your genre (with --data)")
     train.add_argument("--preset", choices=("default", "paper"), default="default")
     train.add_argument("--epochs", type=int, default=None)
@@ -198,13 +198,19 @@ def cmd_train(args) -> int:
                                       program=genre.program, temperature=genre.temperature)
         info = {"genre": genre.id, "source": genre.source, "collection": genre.collection}
     else:
-        if not args.data.is_dir():
-            raise InvalidParameterError(f"{args.data}: not a folder of music files")
+        import tempfile
+
+        from .uploads import gather_music_files
+
+        if not (args.data.is_dir() or args.data.is_file()):
+            raise InvalidParameterError(f"{args.data}: no such folder or zip")
         out = args.out or Path("checkpoints") / args.name
-        paths = sorted(p for p in args.data.rglob("*") if p.is_file())
-        report = read_pieces(paths, root=args.data)
+        uploads = sorted(p for p in args.data.rglob("*") if p.is_file()) if args.data.is_dir() else [args.data]
+        gathered = gather_music_files(uploads, tempfile.mkdtemp(prefix="genre-lstm-data-"))
+        report = read_pieces(gathered.files, root=gathered.files[0].parent if gathered.files else None)
+        report.skipped[:0] = gathered.skipped
         defaults = GenerationDefaults(name=args.name, description=args.name)
-        info = {"genre": args.name, "source": f"{len(paths)} files from {args.data.name}"}
+        info = {"genre": args.name, "source": f"{len(gathered.files)} files from {args.data.name}"}
     print(f"read {len(report.pieces)} pieces, {report.steps} steps; skipped {len(report.skipped)} files",
           file=sys.stderr)
     for name, reason in report.skipped:

@@ -1,0 +1,106 @@
+"""The app end to end: cold start, warm latency through gradio_client, the time split, memory.
+
+    .venv/bin/python benchmarks/bench_app.py [--requests 20] [--length 500]
+
+Starts `python app.py` on a free loopback port as users do, then measures: seconds to the first
+page served and to the first generation; p50/p95 of `--requests` generate calls (500 steps with
+WAV, one variation, one warm client) alternated with do-nothing `ping` calls (the floor); the
+sampling / MIDI / rendering split the app reports; FluidSynth's speed as a multiple of real time;
+the server's resident memory after serving every shipped genre once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_app(port: int) -> tuple[subprocess.Popen, float]:
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    began = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    while time.perf_counter() - began < 120:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200:
+                return process, time.perf_counter() - began
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the app did not serve its page within 120 s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def rss_mb(pid: int) -> float:
+    import psutil
+
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--length", type=int, default=500)
+    args = parser.parse_args()
+    from gradio_client import Client
+
+    from genre_lstm.service import installed_genres
+
+    port = free_port()
+    started = time.perf_counter()
+    process, first_page = start_app(port)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client.predict(length=args.length, api_name="/generate")
+        first_generation = time.perf_counter() - started
+        latencies, floors, splits = [], [], []
+        for index in range(args.requests):
+            began = time.perf_counter()
+            client.predict(api_name="/ping")
+            floors.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            result = client.predict(length=args.length, random_seed=index, api_name="/generate")
+            latencies.append(time.perf_counter() - began)
+            found = re.search(r"sampling ([\d.]+) s, MIDI ([\d.]+) s, rendering ([\d.]+) s", result[0])
+            music = re.search(r"(\d+) s of music", result[0])
+            splits.append((*map(float, found.groups()), float(music.group(1))))
+        for genre in installed_genres():
+            client.predict(genre=genre.id, length=args.length, api_name="/generate")
+        memory = rss_mb(process.pid)
+    finally:
+        process.terminate()
+        process.wait(10)
+    sampling, midi, render, music = (statistics.median(column) for column in zip(*splits))
+    print(f"machine: {os.cpu_count()} cores; app as `python app.py`; {args.length} steps with WAV, 1 variation")
+    print(f"cold start: first page {first_page:.1f} s, first generation {first_generation:.1f} s after start")
+    print(f"warm generate: p50 {statistics.median(latencies):.2f} s, p95 {percentile(latencies, 0.95):.2f} s "
+          f"over {len(latencies)} requests; do-nothing request p50 {statistics.median(floors):.3f} s")
+    print(f"split (medians): sampling {sampling:.2f} s, MIDI {midi:.3f} s, rendering {render:.2f} s "
+          f"({music:.0f} s of music: FluidSynth at {music / render:.0f}x real time)")
+    print(f"resident memory after serving all {len(installed_genres())} genres once: {memory:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
