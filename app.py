@@ -10,14 +10,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
 
-from genre_lstm import compare, service
+from genre_lstm import compare, jobs, service
 from genre_lstm.errors import GenreLSTMError
 
 MAX_UPLOAD = "8mb"
+TRAIN_TAB_ENV = "GENRE_LSTM_TRAIN_TAB"  # "0" turns the Train tab off for deployments that cannot afford it
+MINE = "mine:"  # genre dropdown values of a session's own trained models
 SLOTS = service.MAX_VARIATIONS
 UPLOAD_NOTE = (f"Uploads (up to {MAX_UPLOAD}: MIDI, MusicXML or ABC) are used for your request only and deleted "
                "with its results; nothing is kept or shared.")
@@ -26,14 +29,15 @@ UPLOAD_NOTE = (f"Uploads (up to {MAX_UPLOAD}: MIDI, MusicXML or ABC) are used fo
 def generate(genre=None, seed_file=None, seed_choice=None, seed_length=100, length=500, rhythm="learned",
              offset_min=0.1, offset_max=0.9, temperature=1.0, top_k=0, tempo=0, instrument=None, transpose=0,
              random_seed=0, new_seed=False, variations=1, include_seed=False, natural_ending=False,
-             progress=gr.Progress()):
+             request: gr.Request = None, progress=gr.Progress()):
     """The Generate button: a generator, so Cancel stops it between steps."""
     from genre_lstm.backend import import_keras
     from genre_lstm.generate import Progress
 
     import_keras()
+    own = _own_checkpoint(genre, request)
     request = service.Request(
-        genre=genre or service.Request.genre, seed_file=seed_file, seed_choice=seed_choice or service.RANDOM_SEED_CHOICE,
+        genre=service.Request.genre if own or not genre else genre, checkpoint_dir=own, seed_file=seed_file, seed_choice=seed_choice or service.RANDOM_SEED_CHOICE,
         seed_length=int(seed_length), length=int(length), rhythm=rhythm, offset_min=float(offset_min),
         offset_max=float(offset_max), temperature=float(temperature), top_k=int(top_k), tempo_bpm=float(tempo or 0),
         instrument=instrument or service.GENRE_DEFAULT, transpose=int(transpose), random_seed=int(random_seed or 0), new_seed=bool(new_seed),
@@ -51,6 +55,16 @@ def generate(genre=None, seed_file=None, seed_choice=None, seed_length=100, leng
         raise gr.Error(str(error)) from error
     finally:  # Gradio has copied the files it serves into its own cache by now
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _own_checkpoint(genre: str | None, request: gr.Request | None) -> str | None:
+    """The folder of a model this session trained, for a 'mine:<job>' genre value; others refused."""
+    if not genre or not genre.startswith(MINE):
+        return None
+    job = QUEUE.jobs.get(genre[len(MINE):])
+    if job is None or request is None or job.owner != request.session_hash or not job.checkpoint.is_dir():
+        raise gr.Error("that model is not available in this session")
+    return str(job.checkpoint)
 
 
 def _show(result: service.Result, work: Path) -> list:
@@ -89,6 +103,84 @@ def duration_text(genre, length, tempo):
     return f"About {seconds / 60:.1f} minutes of music ({seconds:.0f} s)."
 
 
+QUEUE = jobs.JobQueue()
+
+
+def start_training(files, name, size, minutes, base, request: gr.Request):
+    """Start (or queue) this session's training job; report the data first."""
+    try:
+        job = QUEUE.submit(request.session_hash, [str(f) for f in files or []],
+                           jobs.JobRequest(name=(name or "").strip(), size=size, minutes=float(minutes),
+                                           base=None if base in (None, "", "none") else base))
+    except GenreLSTMError as error:
+        raise gr.Error(str(error)) from error
+    report = job.report
+    skipped = "\n".join(f"- skipped {n}: {r}" for n, r in report["skipped"]) or "- nothing skipped"
+    text = (f"**Data:** {report['files_read']} files read, {report['pieces']} pieces, {report['steps']:,} steps, "
+            f"{report['vocabulary']} distinct notes/chords.\n{skipped}")
+    return text, job.id, gr.Timer(active=True)
+
+
+def poll_training(job_id, request: gr.Request):
+    """Every 2 s while a job runs: status, ETA, loss curve; the genre list when it ends."""
+    import pandas as pd
+
+    QUEUE.schedule()
+    job = QUEUE.jobs.get(job_id or "")
+    if job is None or job.owner != request.session_hash:
+        return "No training job.", None, gr.Timer(active=False), gr.Dropdown(), None
+    epochs = job.epochs()
+    rows = [{"epoch": e["epoch"], "loss": v, "split": split} for e in epochs
+            for split, v in (("training", e["loss"]), ("held-out", e["val_loss"]))]
+    curve = pd.DataFrame(rows, columns=["epoch", "loss", "split"])
+    if job.status == "queued":
+        return f"Queued: position {QUEUE.position(job)}.", curve, gr.Timer(active=True), gr.Dropdown(), None
+    if job.status == "running":
+        spent = time.time() - (job.started or time.time())
+        budget = 60 * job.request.minutes
+        eta = max(0.0, budget - spent)
+        best = min((e["val_loss"] for e in epochs), default=float("nan"))
+        return (f"Training: epoch {len(epochs)}, best held-out loss {best:.3f}; about {eta / 60:.1f} min left "
+                f"of the budget ({100 * min(1.0, spent / budget):.0f}%)."), curve, gr.Timer(active=True), gr.Dropdown(), None
+    archive = None
+    choices = gr.Dropdown()
+    if job.checkpoint.is_dir():
+        archive = str(service.zip_folder(job.checkpoint, job.folder / f"{job.request.name}.zip"))
+        mine = [(f"Mine: {j.request.name}", MINE + j.id) for j in QUEUE.jobs.values()
+                if j.owner == request.session_hash and j.checkpoint.is_dir()]
+        choices = gr.Dropdown(choices=_genre_choices() + mine)
+    return f"Training {job.status}: {job.message}", curve, gr.Timer(active=False), choices, archive
+
+
+def stop_training(job_id, request: gr.Request):
+    job = QUEUE.jobs.get(job_id or "")
+    if job and job.owner == request.session_hash:
+        job.stop()
+        return "Stopping after the current batch; the best weights so far are kept."
+    return "No training job to stop."
+
+
+def push_to_hub(job_id, repo, token, request: gr.Request):
+    """Upload this session's checkpoint; the token is used for this call only, never logged or kept."""
+    from genre_lstm.hub import push_checkpoint
+
+    job = QUEUE.jobs.get(job_id or "")
+    if job is None or job.owner != request.session_hash or not job.checkpoint.is_dir():
+        raise gr.Error("train a model first")
+    try:
+        return f"Uploaded: {push_checkpoint(job.checkpoint, (repo or '').strip(), token=token or None)}"
+    except GenreLSTMError as error:
+        raise gr.Error(str(error)) from error
+
+
+def end_session(request: gr.Request):
+    QUEUE.remove_owner(request.session_hash)
+
+
+def _genre_choices() -> list[tuple[str, str]]:
+    return [(service.genre_label(g), g.id) for g in service.installed_genres()]
+
+
 def measure(genre):
     try:
         figures = compare.measure_one_minute(genre or service.Request.genre)
@@ -100,7 +192,7 @@ def measure(genre):
 
 def build_demo() -> gr.Blocks:
     genres = service.installed_genres()
-    genre_choices = [(service.genre_label(g), g.id) for g in genres]
+    genre_choices = _genre_choices()
     first = genres[0].id if genres else None
     with gr.Blocks(title="genre-lstm", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# genre-lstm\nPick a genre, upload a seed or use one of the genre's held-out pieces, "
@@ -108,7 +200,8 @@ def build_demo() -> gr.Blocks:
         with gr.Tab("Generate"):
             with gr.Row():
                 with gr.Column(scale=1):
-                    genre = gr.Dropdown(genre_choices, value=first, label="Genre", elem_id="genre")
+                    genre = gr.Dropdown(genre_choices, value=first, label="Genre", elem_id="genre",
+                                        allow_custom_value=True)  # a session's own models join the list
                     seed_file = gr.File(label="Seed file (optional)", file_types=[".mid", ".midi", ".xml", ".musicxml",
                                                                                   ".mxl", ".abc"], elem_id="seed-file")
                     gr.Markdown(UPLOAD_NOTE, elem_id="upload-note")
@@ -167,6 +260,8 @@ def build_demo() -> gr.Blocks:
             for control in (genre, length, tempo):
                 control.change(duration_text, [genre, length, tempo], duration, api_name=False)
             demo.load(duration_text, [genre, length, tempo], duration, api_name=False)
+        if os.environ.get(TRAIN_TAB_ENV, "1") != "0":
+            _train_tab(genre)
         with gr.Tab("Compare with Jukebox and GANSynth"):
             gr.Markdown("Three ways to make music in a genre: OpenAI's Jukebox (raw audio), Magenta's GANSynth "
                         "(raw audio, one note at a time) and this project (symbolic, one LSTM per genre).")
@@ -181,6 +276,43 @@ def build_demo() -> gr.Blocks:
             for clip in found:
                 gr.Audio(clip["path"], label=f"{clip.get('model')}: {clip.get('caption', '')}", interactive=False)
     return demo
+
+
+def _train_tab(genre_dropdown) -> None:
+    limits = (f"Limits: {jobs.MAX_STEPS:,} steps, {jobs.MAX_MINUTES} minutes of training, "
+              f"{MAX_UPLOAD} per file, 500 files and 64 MB per zip; one job per user and one at a time "
+              "(others wait in a queue). Your model is visible to you only and deleted when you leave.")
+    with gr.Tab("Train your own"):
+        gr.Markdown("Upload MIDI files (or one zip of them), name your genre, and train a model of it. " + limits)
+        with gr.Row():
+            with gr.Column():
+                files = gr.File(label="MIDI, MusicXML or ABC files, or a zip", file_count="multiple",
+                                elem_id="train-files")
+                name = gr.Textbox(label="Genre name", value="my-genre", elem_id="train-name")
+                size = gr.Radio(list(jobs.SIZES), value="small", label="Model size", elem_id="train-size")
+                minutes = gr.Slider(0.2, jobs.MAX_MINUTES, value=3, step=0.1, label="Time budget (minutes)",
+                                    elem_id="train-minutes")
+                base = gr.Dropdown(["none"] + [g.id for g in service.installed_genres()], value="none",
+                                   label="Start from a shipped genre (fine-tune)", elem_id="train-base")
+                with gr.Row():
+                    start = gr.Button("Start", variant="primary", elem_id="train-start")
+                    stop = gr.Button("Stop", elem_id="train-stop")
+            with gr.Column():
+                report = gr.Markdown(elem_id="train-report")
+                status = gr.Markdown(elem_id="train-status")
+                curve = gr.LinePlot(x="epoch", y="loss", color="split", title="Loss per epoch", elem_id="train-plot")
+                archive = gr.File(label="Your checkpoint (hub layout, zip)", elem_id="train-zip")
+                with gr.Accordion("Push to the Hugging Face hub", open=False):
+                    repo = gr.Textbox(label="Repo id (OWNER/NAME)", elem_id="push-repo")
+                    token = gr.Textbox(label="Token (used once, never stored)", type="password", elem_id="push-token")
+                    push = gr.Button("Push", elem_id="push")
+                    pushed = gr.Markdown()
+        job_id = gr.State()
+        timer = gr.Timer(2.0, active=False)
+        start.click(start_training, [files, name, size, minutes, base], [report, job_id, timer], api_name="train")
+        timer.tick(poll_training, job_id, [status, curve, timer, genre_dropdown, archive], api_name="training_status")
+        stop.click(stop_training, job_id, status, api_name="stop_training")
+        push.click(push_to_hub, [job_id, repo, token], pushed, api_name=False)
 
 
 def main() -> None:

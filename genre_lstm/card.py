@@ -13,11 +13,12 @@ from .checkpoint import OUR_CONFIG, VOCAB_FILE, WEIGHTS_FILE
 
 
 def write_model_card(folder: str | Path, *, title: str, summary: str, parameters: int,
-                     hardware: str, figures: dict | None = None) -> Path:
+                     hardware: str, figures: dict | None = None, representation: str = "") -> Path:
     folder = Path(folder)
     ours = json.loads((folder / OUR_CONFIG).read_text())
     vocab_size = len(json.loads((folder / VOCAB_FILE).read_text())["tokens"])
-    card = model_card(title=title, summary=summary, info=ours.get("info", {}), config=ours["model"],
+    info = {**ours.get("info", {}), "representation": representation}
+    card = model_card(title=title, summary=summary, info=info, config=ours["model"],
                       vocab_size=vocab_size, parameters=parameters,
                       weights_bytes=(folder / WEIGHTS_FILE).stat().st_size, hardware=hardware, figures=figures)
     path = folder / "README.md"

@@ -224,9 +224,12 @@ def cmd_train(args) -> int:
     info["pieces"] = len(report.pieces)
     info["hardware"] = hardware_description()
     result = train_checkpoint(report.pieces, out, settings=settings, defaults=defaults, info=info)
+    from .genres import GENRES, representation_note
+
     write_model_card(result.folder, title=f"genre-lstm: {defaults.description}",
                      summary=f"An LSTM that continues music in the style of: {info['source']}.",
-                     parameters=result.parameters, hardware=info["hardware"])
+                     parameters=result.parameters, hardware=info["hardware"],
+                     representation=representation_note(GENRES[args.genre]) if args.genre else "")
     print(result.folder)
     return 0
 
@@ -280,8 +283,41 @@ def cmd_evaluate(args) -> int:
     accuracy = genre_accuracy(results) if len(results) > 1 else None
     command = "genre-lstm evaluate" + "".join(f" --genre {g}" for g in (args.genre or []))
     args.out.write_text(evaluation_markdown(results, command, accuracy), encoding="utf-8")
+    for result in results:
+        _card_with_figures(result, (accuracy or {}).get(result["genre"]))
     print(args.out)
     return 0
+
+
+def _card_with_figures(result: dict, genre_share: float | None) -> None:
+    """Rewrite a shipped genre's model card with its held-out figures."""
+    from .card import write_model_card
+    from .genres import get_genre, representation_note
+    from .hub import get_checkpoint
+
+    genre = get_genre(result["genre"])
+    checkpoint = get_checkpoint(genre.id)
+    model, ngrams, two = result["model"], result["ngrams"], result["two_sample"]
+    best_order = min(ngrams, key=lambda n: ngrams[n]["token"])
+    figures = {
+        "held-out test steps": model["steps"],
+        "cross-entropy, pitch/chord (nats/step)": f"{model['token']:.3f}",
+        "cross-entropy, duration / shift (nats/step)": f"{model['duration']:.3f} / {model['shift']:.3f}",
+        "top-1 accuracy, pitch/chord": f"{model['accuracy']:.3f}",
+        f"best n-gram (Kneser-Ney order {best_order}), pitch/chord": f"{ngrams[best_order]['token']:.3f}",
+        "two-sample accuracy, generated vs held-out (0.5 = indistinguishable)":
+            f"{two['lstm'][0]:.3f} +/- {two['lstm'][1]:.3f} (order-5 Markov {two['markov5'][0]:.3f})",
+        "8-gram copy rate, generated / real held-out": "{:.3f} / {:.3f}".format(
+            result["copy"]["generated"][0], result["copy"]["real_held_out"][0]),
+    }
+    if genre_share is not None:
+        figures["genre accuracy of generated pieces"] = f"{genre_share:.3f}"
+    write_model_card(genre.local_dir(), title=f"genre-lstm: {genre.name}",
+                     summary=f"An LSTM that continues music in the style of: {genre.source}. "
+                             "See EVALUATION.md in the genre-lstm repository for how each figure is measured.",
+                     parameters=checkpoint.parameter_count,
+                     hardware=checkpoint.info.get("hardware", "unknown hardware"), figures=figures,
+                     representation=representation_note(genre))
 
 
 def _train_paper_baseline(genre_id: str, folder: Path) -> None:

@@ -66,3 +66,16 @@ def get_genre(genre_id: str) -> Genre:
         return GENRES[genre_id]
     except KeyError:
         raise UnknownGenreError(f"unknown genre {genre_id!r}; choose one of {', '.join(GENRES)}") from None
+
+
+def representation_note(genre: Genre) -> str:
+    """How the genre's music becomes steps, and why (for its model card)."""
+    note = ("- Reduction: all parts are merged; the notes that start together form one step (their pitch "
+            "set), and notes still sounding from earlier steps are not repeated (music21's chordify would "
+            "re-strike them and multiply the steps). A step's duration is its longest note.")
+    shifts = genre.train.get("transpose")
+    if shifts:
+        note += (f"\n- Augmentation: the training pieces are also transposed by {min(shifts):+d} to {max(shifts):+d} "
+                 "semitones, so chords are learned in every key and the vocabulary of the most frequent pitch "
+                 "sets covers more of the held-out music.")
+    return note

@@ -31,6 +31,7 @@ class Request:
     """Every form field of the Generate tab, with the defaults a bare API call gets."""
 
     genre: str = "irish-fiddle"
+    checkpoint_dir: str | None = None  # a user's own trained checkpoint, used instead of the genre
     seed_file: str | None = None
     seed_choice: str = RANDOM_SEED_CHOICE
     seed_length: int = 100
@@ -123,9 +124,10 @@ def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Res
         raise InvalidParameterError(f"transpose must be -12 to 12 semitones, not {request.transpose}")
     program = None if request.instrument in (None, "", GENRE_DEFAULT) else program_of(request.instrument)
     random_seed = secrets.randbelow(2**31) if request.new_seed else int(request.random_seed)
-    get_genre(request.genre)
+    if not request.checkpoint_dir:
+        get_genre(request.genre)
     seed = music_file_to_steps(request.seed_file) if request.seed_file else None
-    checkpoint = get_checkpoint(request.genre)
+    checkpoint = get_checkpoint(request.checkpoint_dir or request.genre)
     if seed is None:
         index = random_seed if request.seed_choice in (None, "", RANDOM_SEED_CHOICE) else _choice_index(request.seed_choice)
         seed = checkpoint.seed_steps(index)
@@ -135,7 +137,8 @@ def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Res
         random_seed=random_seed, variations=int(request.variations), seed_length=int(request.seed_length),
         natural_ending=bool(request.natural_ending))
     outputs = None
-    for item in iter_make_music(checkpoint, seed, settings, work_dir, name=request.genre,
+    name = checkpoint.defaults.name if request.checkpoint_dir else request.genre
+    for item in iter_make_music(checkpoint, seed, settings, work_dir, name=name,
                                 tempo_bpm=float(request.tempo_bpm) or None, program=program,
                                 include_seed=bool(request.include_seed), transpose=int(request.transpose)):
         if isinstance(item, list):
@@ -143,8 +146,8 @@ def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Res
         else:
             yield item
     rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps,
-                                    title=f"{request.genre}, random seed {o.piece.random_seed}") for o in outputs]
-    archive = work_dir / f"{request.genre}-{random_seed}-all.zip"
+                                    title=f"{name}, random seed {o.piece.random_seed}") for o in outputs]
+    archive = work_dir / f"{name}-{random_seed}-all.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for output in outputs:
             for path in (output.midi, output.wav):
@@ -162,3 +165,12 @@ def _choice_index(choice: str) -> int:
         return int(choice.split(":")[0].lstrip("#"))
     except ValueError:
         raise InvalidParameterError(f"unknown seed choice {choice!r}") from None
+
+
+def zip_folder(folder: Path, archive: Path) -> Path:
+    """A checkpoint folder as a zip in the hub layout (no training leftovers)."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and ".training" not in path.parts:
+                bundle.write(path, Path(folder.name) / path.relative_to(folder))
+    return archive

@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checkpoint import GenerationDefaults, save_checkpoint
+from .checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
 from .errors import CorpusError, InvalidParameterError
 from .model import PRESETS, ModelConfig, build_model, compile_model
@@ -46,6 +46,7 @@ class TrainSettings:
     max_vocab: int = 1500
     min_count: int = 2
     transpose: list[int] = field(default_factory=lambda: [0])  # semitone shifts of the training pieces
+    base: str | None = None  # fine-tune: start from this checkpoint folder (its vocabulary and network)
     model: dict = field(default_factory=dict)  # ModelConfig field overrides
     verbose: int = 1
 
@@ -213,21 +214,25 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
     fingerprint = _fingerprint(split, settings)
     state = _read_state(work, fingerprint)
     keras.utils.set_random_seed(settings.random_seed)
+    base = load_checkpoint(settings.base) if settings.base else None
     if state:
         vocab = Vocabulary.load(work / "vocabulary.json")
     else:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
-        vocab = Vocabulary.build((p.steps for p in transposed(split.train, settings.transpose)),
-                                 max_size=settings.max_vocab, min_count=settings.min_count)
+        vocab = base.vocab if base else Vocabulary.build(
+            (p.steps for p in transposed(split.train, settings.transpose)),
+            max_size=settings.max_vocab, min_count=settings.min_count)
         vocab.save(work / "vocabulary.json")
-    config = ModelConfig.for_preset(settings.preset, len(vocab), **settings.model)
+    config = base.config if base else ModelConfig.for_preset(settings.preset, len(vocab), **settings.model)
     train_data, valid_data = make_datasets(pieces_to_stream(transposed(split.train, settings.transpose), vocab),
                                            pieces_to_stream(split.valid, vocab), config, settings)
     if state:
         model = keras.saving.load_model(work / "last.keras", safe_mode=True)
     else:
         model = build_model(config)
+        if base:
+            model.set_weights(base.model.get_weights())
         compile_model(model, config, settings.learning_rate)
         state = {"fingerprint": fingerprint, "epoch": 0, "best_val_loss": None, "best_epoch": 0,
                  "wait": 0, "seconds": 0.0, "history": []}

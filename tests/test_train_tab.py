@@ -1,0 +1,66 @@
+"""Training your own genre through the real app: gradio_client and Debian's Chromium."""
+
+from __future__ import annotations
+
+import re
+import time
+import zipfile
+
+import pytest
+from gradio_client import Client, handle_file
+
+from genre_lstm.midi_io import midi_file_to_steps, steps_to_midi_file
+
+
+@pytest.fixture(scope="module")
+def midi_files(tmp_path_factory, irish_pieces):
+    folder = tmp_path_factory.mktemp("uploads")
+    return [steps_to_midi_file(p.steps, folder / f"tune{i}.mid") for i, p in enumerate(irish_pieces[:10])]
+
+
+def _wait_for_end(client, limit=240):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        status, curve, _, genres, archive = client.predict(api_name="/training_status")
+        if re.search(r"Training (finished|stopped|failed)", status):
+            return status, curve, genres, archive
+        time.sleep(2)
+    raise AssertionError("training did not end in time")
+
+
+def test_train_through_the_app_then_generate_from_the_result(server, midi_files, tmp_path):
+    client = Client(server, verbose=False)
+    report, _ = client.predict(files=[handle_file(str(p)) for p in midi_files], name="tiny-reels", size="small",
+                            minutes=0.2, base="none", api_name="/train")
+    assert "10 files read" in report and "10 pieces" in report
+    status, curve, genres, archive = _wait_for_end(client)
+    assert "failed" not in status, status
+    assert len(curve["data"]) >= 2  # at least one epoch, training and held-out
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+    assert {"checkpoint/model.weights.h5", "checkpoint/vocabulary.json", "checkpoint/README.md"} <= set(names)
+    mine = [value for _, value in genres["choices"] if value.startswith("mine:")]
+    assert len(mine) == 1
+    result = client.predict(genre=mine[0], length=32, api_name="/generate")
+    midi = [f for f in result[2] if str(f).endswith(".mid")][0]
+    assert len(midi_file_to_steps(midi)) == 32
+    other = Client(server, verbose=False)  # another user cannot use it
+    with pytest.raises(Exception, match="not available in this session"):
+        other.predict(genre=mine[0], length=16, api_name="/generate")
+
+
+def test_bad_training_uploads_are_reported_and_nothing_escapes(server, midi_files, tmp_path):
+    client = Client(server, verbose=False)
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as bundle:
+        bundle.write(midi_files[0], "ok.mid")
+        bundle.writestr("../../escaped.mid", midi_files[1].read_bytes())
+    with pytest.raises(Exception, match="outside the folder"):
+        client.predict(files=[handle_file(str(evil))], name="evil", api_name="/train")
+    junk = tmp_path / "junk.zip"
+    with zipfile.ZipFile(junk, "w") as bundle:
+        bundle.writestr("readme.txt", "hello")
+        bundle.writestr("image.png", b"\x89PNG")
+    with pytest.raises(Exception, match=r"only 0 readable pieces.*readme.txt"):
+        client.predict(files=[handle_file(str(junk))], name="junk", api_name="/train")
+    assert not list(tmp_path.parent.rglob("escaped.mid"))
