@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--max-minutes", type=float, default=None, help="stop after this much training time")
     train.add_argument("--random-seed", type=int, default=0)
+    train.add_argument("--base", help="fine-tune: start from this shipped genre (with --data)")
+    train.add_argument("--size", choices=("small", "medium"), help="model size for --data (default: medium)")
     train.add_argument("--out", type=Path, help="checkpoint folder (default: checkpoints/<genre>)")
 
     render = commands.add_parser("render", help="render a MIDI file to WAV with FluidSynth")
@@ -211,6 +213,15 @@ def cmd_train(args) -> int:
         report.skipped[:0] = gathered.skipped
         defaults = GenerationDefaults(name=args.name, description=args.name)
         info = {"genre": args.name, "source": f"{len(gathered.files)} files from {args.data.name}"}
+        if args.base:
+            from .genres import get_genre
+
+            settings.base = str(get_genre(args.base).local_dir())
+            info["fine_tuned_from"] = args.base
+        if args.size:
+            from .jobs import SIZES
+
+            settings.model = SIZES[args.size]
     print(f"read {len(report.pieces)} pieces, {report.steps} steps; skipped {len(report.skipped)} files",
           file=sys.stderr)
     for name, reason in report.skipped:

@@ -1,6 +1,7 @@
 """Uploads of music files and zips: what is kept, what is reported, what is refused."""
 
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,15 @@ def test_cli_trains_from_a_zip_and_refuses_a_dangerous_one(tmp_path, tunes, caps
         bundle.writestr("../../x.mid", b"MThd")
     assert main(["train", "--data", str(evil), "--name", "evil", "--out", str(tmp_path / "evil")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_cli_fine_tunes_from_a_shipped_genre(tmp_path, tunes, capsys):
+    import json
+
+    folder = tunes[0].parent
+    out = tmp_path / "tuned"
+    assert main(["train", "--data", str(folder), "--name", "tuned", "--base", "chinese-folk", "--epochs", "1",
+                 "--out", str(out)]) == 0
+    ours = json.loads((out / "genre_lstm.json").read_text())
+    base = json.loads((Path(__file__).parent.parent / "checkpoints" / "chinese-folk" / "genre_lstm.json").read_text())
+    assert ours["info"]["fine_tuned_from"] == "chinese-folk" and ours["model"] == base["model"]
