@@ -135,19 +135,52 @@ def _make_layers(config: ModelConfig) -> dict:
     return layers
 
 
-def _forward(config: ModelConfig, layers: dict, inputs, states, *, training_graph: bool):
-    """Apply the layers; the inference graph skips dropout and keeps only the last position."""
+def _one_step_lstm_class():
+    import keras
+    from keras import ops
+
+    class OneStepLSTM(keras.layers.Layer):
+        """One time step of an existing LSTM layer, on its own weights, as plain matrix products.
+
+        Sampling advances one step at a time; running the LSTM layer's sequence loop for a single
+        step costs more in loop machinery than in arithmetic.
+        """
+
+        def __init__(self, lstm, **kwargs):
+            super().__init__(**kwargs)
+            self.lstm = lstm
+
+        def call(self, x, h, c):
+            cell = self.lstm.cell
+            z = ops.matmul(x[:, 0, :], cell.kernel) + ops.matmul(h, cell.recurrent_kernel) + cell.bias
+            i, f, g, o = ops.split(z, 4, axis=-1)
+            c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+            h = ops.sigmoid(o) * ops.tanh(c)
+            return h[:, None, :], h, c
+
+    return OneStepLSTM
+
+
+def _forward(config: ModelConfig, layers: dict, inputs, states, *, training_graph: bool, one_step: bool = False):
+    """Apply the layers; the inference graph skips dropout and keeps only the last position;
+    ``one_step`` advances a single position from given states with plain matrix products."""
     paper = config.preset == "paper"
     x = inputs if paper else layers["sum_embeddings"]([layers[f"{h}_embedding"](inputs[h]) for h in HEADS])
     if training_graph and not paper:
         x = layers["dropout"](x)
     new_states = []
+    step_class = _one_step_lstm_class() if one_step else None
     for index in range(len(config.units)):
         initial = None if states is None else states[2 * index: 2 * index + 2]
-        x, h, c = layers[f"lstm_{index}"](x, initial_state=initial)
+        if one_step:
+            x, h, c = step_class(layers[f"lstm_{index}"], name=f"step_{index}")(x, *initial)
+        else:
+            x, h, c = layers[f"lstm_{index}"](x, initial_state=initial)
         new_states += [h, c]
         if training_graph and not paper:
             x = layers["dropout"](x)
+    if paper and one_step:
+        x = x[:, 0, :]  # the paper's last LSTM returns only its last output
     if paper:
         for name in ("batch_norm_0", "dropout_0", "dense", "relu", "batch_norm_1", "dropout_1", "token_logits", "token"):
             if training_graph or not name.startswith("dropout"):
@@ -227,7 +260,8 @@ def inference_models(model, config: ModelConfig):
     prime = keras.Model(seed, flat(as_dict(seed), None), name="prime")
     one = inputs(1)
     states = [keras.Input((units,)) for units in config.units for _ in ("h", "c")]
-    step = keras.Model(one + states, flat(as_dict(one), states), name="step")
+    step_outputs, step_states = _forward(config, layers, as_dict(one), states, training_graph=False, one_step=True)
+    step = keras.Model(one + states, [step_outputs[name] for name in names] + step_states, name="step")
     return prime, step
 
 
