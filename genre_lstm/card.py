@@ -57,8 +57,9 @@ Made with genre-lstm: `genre-lstm generate --checkpoint <this folder or OWNER/NA
 - Steps (one note or chord each): train {steps.get('train', '?')}, validation {steps.get('valid', '?')},
   test {steps.get('test', '?')}
 - Vocabulary: {vocab_size} tokens (pitch sets with octaves, plus end-of-piece and rare-chord tokens);
-  chords seen too rarely to keep are mapped to the nearest kept chord for training. Rhythm on a grid
-  of 12 units per quarter note (durations 1-48 units, gaps to the next step 0-48 units).
+  pitch sets outside it become the rare-chord token in training (never sampled; held-out scoring
+  gives each its own back-off probability). Rhythm on a grid of 12 units per quarter note
+  (durations 1-48 units, gaps to the next step 0-48 units).
 {info.get('representation', '')}
 
 ## Model

@@ -190,10 +190,14 @@ def make_datasets(train: EncodedPiece, valid: EncodedPiece, config: ModelConfig,
 
 
 def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = SEED_WINDOW) -> list[dict]:
-    """Held-out windows to ship as seeds: the opening of each of the longest pieces."""
-    ranked = sorted(pieces, key=lambda p: (-len(p.steps), p.id))[:count]
-    return [{"piece": p.id, "steps": [[round(s.duration * 12), round(s.shift * 12), *s.pitches]
-                                      for s in p.steps[:length]]} for p in ranked]
+    """Held-out windows to ship as seeds: the openings of the longest pieces, then later windows
+    of those pieces when there are fewer pieces than ``count`` (a few long quartets, say)."""
+    ranked = sorted(pieces, key=lambda p: (-len(p.steps), p.id))
+    starts = [(p, at) for at in range(0, max((len(p.steps) for p in ranked), default=0), length)
+              for p in ranked if at == 0 or at + length <= len(p.steps)]
+    return [{"piece": p.id, "start": at, "steps": [[round(s.duration * 12), round(s.shift * 12), *s.pitches]
+                                                   for s in p.steps[at:at + length]]}
+            for p, at in starts[:count]]
 
 
 def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: TrainSettings | None = None,

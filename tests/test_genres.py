@@ -1,0 +1,47 @@
+"""The shipped genre checkpoints: present, loadable, able to generate, documented, within budget."""
+
+import json
+
+import pytest
+import yaml
+
+from genre_lstm.generate import GenerationSettings, generate
+from genre_lstm.genres import GENRES, checkpoints_root
+from genre_lstm.hub import get_checkpoint
+
+SHIPPED = sorted(GENRES)
+BUDGET_BYTES = 24_000_000
+
+
+def test_every_genre_ships_a_checkpoint():
+    assert sorted(p.name for p in checkpoints_root().iterdir() if p.is_dir()) == SHIPPED
+
+
+@pytest.mark.parametrize("genre", SHIPPED)
+def test_each_checkpoint_loads_and_generates_50_steps(genre):
+    checkpoint = get_checkpoint(genre)
+    [piece] = generate(checkpoint, checkpoint.seed_steps(0), GenerationSettings(length=50, random_seed=1))
+    assert len(piece.steps) == 50
+    assert checkpoint.config.has_rhythm and len(checkpoint.seeds) >= 8
+
+
+@pytest.mark.parametrize("genre", SHIPPED)
+def test_model_card_has_hub_metadata_and_the_figures(genre):
+    card = (checkpoints_root() / genre / "README.md").read_text()
+    front = yaml.safe_load(card.split("---")[1])
+    assert {"library_name", "license", "tags", "datasets", "metrics"} <= set(front)
+    for fact in ("Pieces:", "Vocabulary:", "Parameters:", "held-out", "min on"):
+        assert fact in card
+
+
+def test_shipped_checkpoints_fit_the_size_budget():
+    total = sum(p.stat().st_size for p in checkpoints_root().rglob("*") if p.is_file() and ".training" not in p.parts)
+    assert total <= BUDGET_BYTES, f"{total / 1e6:.1f} MB"
+
+
+def test_seed_windows_are_held_out_pieces():
+    for genre in SHIPPED:
+        ours = json.loads((checkpoints_root() / genre / "genre_lstm.json").read_text())
+        held_out = set(ours["info"]["training"]["held_out_pieces"]["test"])
+        seeds = json.loads((checkpoints_root() / genre / "seeds.json").read_text())["seeds"]
+        assert seeds and {s["piece"] for s in seeds} <= held_out
