@@ -78,7 +78,8 @@ def _show(result: service.Result, work: Path) -> list:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
     every_file = [str(path) for output in result.outputs for path in (output.wav, output.midi)]
-    values = ["\n".join(lines), str(result.archive), every_file, str(result.outputs[0].midi)]
+    archive = str(result.archive) if len(result.outputs) > 1 else None  # one variation needs no zip
+    values = ["\n".join(lines), archive, every_file, str(result.outputs[0].midi)]
     for slot in range(SLOTS):
         if slot < len(result.outputs):
             output = result.outputs[slot]

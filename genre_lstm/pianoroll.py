@@ -1,45 +1,49 @@
-"""A piano-roll picture of a piece (PNG), with the seed part shaded when it is included."""
+"""A piano-roll picture of a piece (PNG), with the seed part shaded when it is included.
+
+Drawn directly into a pixel array (no plotting library): a 500-step piece takes milliseconds,
+where matplotlib took half a second per picture.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from .events import Step
 
+WIDTH, ROW = 1000, 5  # pixels across; pixels per semitone
+NEW, SEED, SEED_SHADE, BAR_LINE, OCTAVE_LINE = (63, 81, 181), (120, 120, 120), (236, 236, 236), (200, 200, 200), (225, 225, 240)
 
-def steps_to_pianoroll_png(steps: list[Step], path: str | Path, *, seed_steps: int = 0,
-                           title: str = "") -> Path:
-    """Draw each note as a bar (time in quarter notes, MIDI pitch); the first ``seed_steps`` in grey."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+def steps_to_pianoroll_png(steps: list[Step], path: str | Path, *, seed_steps: int = 0) -> Path:
+    """Each note a bar (time left to right, pitch bottom to top); the first ``seed_steps`` in grey
+    on a shaded background; thin lines mark every 4 quarter notes and every C."""
+    from PIL import Image
 
-    figure = Figure(figsize=(10, 3), dpi=100)
-    axes = figure.add_subplot()
-    onset, seed_end = 0.0, 0.0
-    bars = {"seed": [], "new": []}
-    for index, step in enumerate(steps):
-        kind = "seed" if index < seed_steps else "new"
-        for pitch in step.pitches:
-            bars[kind].append((onset, step.duration, pitch))
-        onset += step.shift
-        if index + 1 == seed_steps:
-            seed_end = onset
-    for kind, colour in (("seed", "#9a9a9a"), ("new", "#3f51b5")):
-        for start, length, pitch in bars[kind]:
-            axes.broken_barh([(start, length)], (pitch - 0.4, 0.8), facecolors=colour)
-    if seed_steps:
-        axes.axvspan(0, seed_end, color="#eeeeee", zorder=0, label="seed")
-        axes.legend(loc="upper right", fontsize=8)
+    onsets, at = [], 0.0
+    for step in steps:
+        onsets.append(at)
+        at += step.shift
+    total = max([o + s.duration for o, s in zip(onsets, steps)] + [at, 1.0])
     pitches = [p for s in steps for p in s.pitches] or [60]
-    axes.set_ylim(min(pitches) - 2, max(pitches) + 2)
-    axes.set_xlim(0, max(onset, 1.0))
-    axes.set_xlabel("quarter notes")
-    axes.set_ylabel("MIDI pitch")
-    if title:
-        axes.set_title(title, fontsize=10)
-    figure.tight_layout()
+    low, high = min(pitches) - 2, max(pitches) + 2
+    height = (high - low + 1) * ROW
+    image = np.full((height, WIDTH, 3), 255, np.uint8)
+    scale = (WIDTH - 1) / total
+    if seed_steps:
+        seed_end = onsets[seed_steps] if seed_steps < len(steps) else total
+        image[:, : int(seed_end * scale)] = SEED_SHADE
+    for pitch in range(low, high + 1):
+        if pitch % 12 == 0:
+            image[(high - pitch) * ROW + ROW // 2] = OCTAVE_LINE
+    for bar in np.arange(0, total, 4.0):
+        image[:, int(bar * scale)] = BAR_LINE
+    for index, (onset, step) in enumerate(zip(onsets, steps)):
+        left, right = int(onset * scale), max(int(onset * scale) + 1, int((onset + step.duration) * scale) - 1)
+        for pitch in step.pitches:
+            top = (high - pitch) * ROW
+            image[top + 1: top + ROW, left:right] = SEED if index < seed_steps else NEW
     path = Path(path)
-    figure.savefig(path)
+    Image.fromarray(image).save(path, optimize=False)
     return path

@@ -122,13 +122,13 @@ def finish_samples(frames: np.ndarray, *, fade_s: float = 0.3, peak_dbfs: float 
                    max_gain_db: float = 20.0) -> np.ndarray:
     """Fade out the release tail and raise the peak to ``peak_dbfs`` (by at most ``max_gain_db``),
     so every piece plays equally loud."""
-    frames = frames.astype(np.float32)
+    peak = max(int(frames.max(initial=0)), -int(frames.min(initial=0)))
+    gain = min(10 ** (max_gain_db / 20), 32767 * 10 ** (peak_dbfs / 20) / peak) if peak else 1.0
     fade = min(len(frames), int(fade_s * SAMPLE_RATE))
-    frames[len(frames) - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
-    peak = float(np.abs(frames).max()) if frames.size else 0.0
-    if peak > 0:
-        frames *= min(10 ** (max_gain_db / 20), 32767 * 10 ** (peak_dbfs / 20) / peak)
-    return np.clip(frames, -32768, 32767).astype(np.int16)
+    envelope = np.full(len(frames), gain, np.float32)
+    envelope[len(frames) - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    out = frames * envelope[:, None]  # one float32 pass; the peak is at most peak_dbfs, so no clipping
+    return out.astype(np.int16)
 
 
 def write_wav(path: str | os.PathLike, frames: np.ndarray) -> Path:
@@ -166,7 +166,8 @@ def _fluidsynth_module():
 
 def _new_synth(soundfont: Path):
     fluidsynth = _fluidsynth_module()
-    synth = fluidsynth.Synth(gain=0.5, samplerate=float(SAMPLE_RATE))
+    # Chorus off: it cost 15% of the render time here (benchmarks/bench_render.py) for a subtle effect.
+    synth = fluidsynth.Synth(gain=0.5, samplerate=float(SAMPLE_RATE), **{"synth.chorus.active": 0})
     if synth.sfload(str(soundfont)) < 0:
         synth.delete()
         raise RenderError(f"{soundfont}: FluidSynth cannot load this soundfont")

@@ -55,7 +55,7 @@ class Request:
 class Result:
     outputs: list[Output]
     pianorolls: list[Path]
-    archive: Path
+    archive: Path  # a zip of every variation (written only when there are several)
     random_seed: int
     figures: dict = field(default_factory=dict)
 
@@ -80,7 +80,8 @@ def seed_choices(genre_id: str) -> list[str]:
         seeds = json.loads((get_genre(genre_id).local_dir() / "seeds.json").read_text())["seeds"]
     except (OSError, ValueError, KeyError):
         seeds = []
-    return [RANDOM_SEED_CHOICE] + [f"#{i}: {s['piece']}" for i, s in enumerate(seeds)]
+    return [RANDOM_SEED_CHOICE] + [f"#{i}: {s['piece']}" + (f" from step {s['start']}" if s.get("start") else "")
+                                   for i, s in enumerate(seeds)]
 
 
 def default_temperature(genre_id: str) -> float:
@@ -145,19 +146,32 @@ def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Res
             outputs = item
         else:
             yield item
-    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps,
-                                    title=f"{name}, random seed {o.piece.random_seed}") for o in outputs]
+    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps) for o in outputs]
     archive = work_dir / f"{name}-{random_seed}-all.zip"
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
-        for output in outputs:
-            for path in (output.midi, output.wav):
-                bundle.write(path, path.name)
+    if len(outputs) > 1:
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # WAV barely compresses: store it
+            for output in outputs:
+                for path in (output.midi, output.wav):
+                    bundle.write(path, path.name)
     from .backend import device_description
 
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
                "sampling_s": outputs[0].timings["sampling_s"], "total_s": time.perf_counter() - started,
                "device": device_description()}
     yield Result(outputs, rolls, archive, random_seed, figures)
+    release_freed_memory()
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by a request (tens of MB of audio buffers) back to the system, so a
+    long-running server does not grow from allocator fragmentation (glibc only; no-op elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _choice_index(choice: str) -> int:

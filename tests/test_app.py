@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from pathlib import Path
 
@@ -101,6 +102,8 @@ def test_in_the_browser_generate_listen_download_and_compare(server, seed_midi, 
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
         page.goto(server, wait_until="load")
         page.locator("#generate").wait_for(timeout=60_000)
+        page.locator("#genre input").first.click()
+        page.get_by_role("option", name=re.compile("^Irish fiddle")).click()
         page.locator("#seed-file input[type=file]").set_input_files(str(seed_midi))
         page.locator("#length input[type=number]").fill("64")
         page.locator("#length input[type=number]").press("Enter")
@@ -117,6 +120,7 @@ def test_in_the_browser_generate_listen_download_and_compare(server, seed_midi, 
             url = href if href.startswith("http") else server.rstrip("/") + "/" + href.lstrip("/")
             (tmp_path / name).write_bytes(urllib.request.urlopen(url, timeout=30).read())
         assert len(midi_file_to_steps(tmp_path / midi_name)) == 64
+        assert midi_file_text(tmp_path / midi_name)["checkpoint"] == "irish-fiddle"
         assert wav_stats(tmp_path / wav_name)[1] > -40
 
         page.get_by_role("tab", name="Compare with Jukebox and GANSynth").first.click()
