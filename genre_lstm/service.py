@@ -162,6 +162,19 @@ def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Res
     release_freed_memory()
 
 
+def limit_malloc_arenas(count: int = 2) -> None:
+    """Cap glibc's per-thread malloc arenas before a server starts its threads: with one arena per
+    request thread, freed audio buffers stay spread over many heaps and the process keeps growing
+    (glibc only; no-op elsewhere)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(-8, count)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def release_freed_memory() -> None:
     """Hand memory freed by a request (tens of MB of audio buffers) back to the system, so a
     long-running server does not grow from allocator fragmentation (glibc only; no-op elsewhere)."""
