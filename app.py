@@ -141,8 +141,10 @@ def poll_training(job_id, request: gr.Request):
         budget = 60 * job.request.minutes
         eta = max(0.0, budget - spent)
         best = min((e["val_loss"] for e in epochs), default=float("nan"))
-        return (f"Training: epoch {len(epochs)}, best held-out loss {best:.3f}; about {eta / 60:.1f} min left "
-                f"of the budget ({100 * min(1.0, spent / budget):.0f}%)."), curve, gr.Timer(active=True), gr.Dropdown(), None
+        done = 100 * min(1.0, spent / budget)
+        return (f"<progress value='{done:.0f}' max='100' style='width:100%'></progress><br>"
+                f"Training: epoch {len(epochs)}, best held-out loss {best:.3f}; about {eta / 60:.1f} min left "
+                f"of the budget ({done:.0f}%)."), curve, gr.Timer(active=True), gr.Dropdown(), None
     archive = None
     choices = gr.Dropdown()
     if job.checkpoint.is_dir():
@@ -300,7 +302,7 @@ def _train_tab(genre_dropdown) -> None:
                     stop = gr.Button("Stop", elem_id="train-stop")
             with gr.Column():
                 report = gr.Markdown(elem_id="train-report")
-                status = gr.Markdown(elem_id="train-status")
+                status = gr.HTML(elem_id="train-status")  # a progress bar with the ETA
                 curve = gr.LinePlot(x="epoch", y="loss", color="split", title="Loss per epoch", elem_id="train-plot")
                 archive = gr.File(label="Your checkpoint (hub layout, zip)", elem_id="train-zip")
                 with gr.Accordion("Push to the Hugging Face hub", open=False):
