@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from .errors import CheckpointError, GenreLSTMError
-from .events import Step
+from .events import Step, rows_to_steps
 from .model import ModelConfig, build_model, check_vocab_fits
 from .tokenizer import Vocabulary
 
@@ -76,7 +76,7 @@ class Checkpoint:
         if not self.seeds:
             raise CheckpointError(f"{self.folder}: this checkpoint ships no seed windows; upload a seed")
         rows = self.seeds[index % len(self.seeds)]["steps"]
-        return [Step(tuple(row[2:]), row[0] / self.vocab.grid, row[1] / self.vocab.grid) for row in rows]
+        return rows_to_steps(rows)
 
     @property
     def parameter_count(self) -> int:

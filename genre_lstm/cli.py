@@ -23,13 +23,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _seed_range(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="genre-lstm", description="Genre-specific music generation with one LSTM per genre.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -51,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--offset-max", type=float, default=0.9, help="random rhythm: longest gap, quarter notes")
     gen.add_argument("--temperature", type=float, default=None)
     gen.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest tokens (0 = all)")
-    gen.add_argument("--random-seed", type=_seed_range, default=0)
+    gen.add_argument("--random-seed", type=int, default=0)
     gen.add_argument("--variations", type=int, default=1, help="pieces generated at once (1-16)")
     gen.add_argument("--tempo", type=float, default=None, help="beats per minute (default: the genre's)")
     gen.add_argument("--instrument", default=None, help="General MIDI instrument name or number")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .errors import CorpusError, MusicReadError
-from .events import GRID, Step
+from .events import Step, rows_to_steps, steps_to_rows
 
 CACHE_VERSION = 1
 
@@ -148,7 +148,7 @@ def read_pieces(paths: Sequence[str | os.PathLike], *, workers: int = 1,
             skipped.append((name, entry["error"]))
             continue
         for number, rows in enumerate(entry["pieces"]):
-            pieces.append(Piece(f"{name}#{number}", _rows_to_steps(rows)))
+            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows)))
     return ReadReport(pieces, skipped)
 
 
@@ -217,12 +217,4 @@ def _parse_to_entry(path: Path) -> dict:
         pieces = music_file_to_pieces(path)
     except MusicReadError as error:
         return {"version": CACHE_VERSION, "error": str(error)}
-    return {"version": CACHE_VERSION, "pieces": [_steps_to_rows(p) for p in pieces]}
-
-
-def _steps_to_rows(steps: list[Step]) -> list[list[int]]:
-    return [[round(s.duration * GRID), round(s.shift * GRID), *s.pitches] for s in steps]
-
-
-def _rows_to_steps(rows: list[list[int]]) -> list[Step]:
-    return [Step(tuple(row[2:]), row[0] / GRID, row[1] / GRID) for row in rows]
+    return {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces]}

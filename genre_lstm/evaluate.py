@@ -95,16 +95,15 @@ class Likelihood:
 
 
 def exact_stream(pieces: list[Piece], vocab: Vocabulary) -> tuple[EncodedPiece, list[tuple[int, ...]]]:
-    """Test pieces as one stream with rare chords as RARE_ID, and the exact pitch set of each step."""
-    tokens, durations, shifts, sets = [], [], [], []
+    """The training stream form of ``pieces`` (rare chords as RARE_ID) and the exact pitch set at
+    each position (empty for the end tokens), for the back-off."""
+    from .train import pieces_to_stream
+
+    sets = [()]
     for piece in pieces:
-        encoded = vocab.encode(piece.steps, exact=True)
-        tokens += [END_ID, *encoded.tokens]
-        durations += [0, *encoded.durations]
-        shifts += [0, *encoded.shifts]
-        sets += [(), *(s.pitches for s in piece.steps)]
-    tokens.append(END_ID), durations.append(0), shifts.append(0), sets.append(())
-    return EncodedPiece(*(np.array(x, np.int32) for x in (tokens, durations, shifts))), sets
+        if piece.steps:  # pieces_to_stream skips empty pieces too
+            sets += [s.pitches for s in piece.steps] + [()]
+    return pieces_to_stream(pieces, vocab), sets
 
 
 def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch: int = 32) -> Likelihood:

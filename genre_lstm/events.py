@@ -58,6 +58,17 @@ def quarters_to_units(quarters: float, *, lowest: int, highest: int) -> int:
     return int(min(max(round(quarters * GRID), lowest), highest))
 
 
+def steps_to_rows(steps: list[Step]) -> list[list[int]]:
+    """Steps in the JSON form of caches, seed windows and child-process replies:
+    [duration in grid units, gap in grid units, pitch, pitch, ...] per step."""
+    return [[round(s.duration * GRID), round(s.shift * GRID), *s.pitches] for s in steps]
+
+
+def rows_to_steps(rows: list[list[int]]) -> list[Step]:
+    """Inverse of ``steps_to_rows``."""
+    return [Step(tuple(row[2:]), row[0] / GRID, row[1] / GRID) for row in rows]
+
+
 def steps_duration_quarters(steps: list[Step]) -> float:
     """Length of a piece in quarter notes: the last onset plus the longer of its duration and shift."""
     onset, end = 0.0, 0.0

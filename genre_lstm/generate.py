@@ -123,9 +123,9 @@ def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) ->
     encoded = vocab.encode_seed(seed[-settings.seed_length:]) if seed else EncodedPiece(*(np.zeros(0, np.int32),) * 3)
     runner = checkpoint.runner
     count = settings.variations
-    # Every training piece follows an end token, so the seed does too.
-    prefix = [np.concatenate([[END_ID if i == 0 else 0], part]).astype(np.int32)
-              for i, part in enumerate((encoded.tokens, encoded.durations, encoded.shifts))]
+    # Every training piece follows an end token (duration and shift classes 0), so the seed does too.
+    prefix = [np.concatenate([[first], part]).astype(np.int32)
+              for first, part in zip((END_ID, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts))]
     scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix)))
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
     banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]

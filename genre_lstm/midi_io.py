@@ -21,6 +21,8 @@ from .events import (
     MAX_SHIFT_UNITS,
     Step,
     quarters_to_units,
+    rows_to_steps,
+    steps_to_rows,
 )
 
 MAX_FILE_BYTES = 8 * 1024 * 1024  # larger uploads are refused before parsing
@@ -70,7 +72,6 @@ def music_file_to_steps(path: str | os.PathLike, *, timeout: float | None = SEED
 def midi_file_to_steps(path: str | os.PathLike) -> list[Step]:
     """Read a MIDI file (type 0, 1 or 2) into steps: pitched tracks merged, drums dropped."""
     path = Path(path)
-    _check_readable(path)
     midi = _open_midi(path)
     if midi.ticks_per_beat <= 0:
         raise MusicReadError(f"{path.name}: invalid MIDI timing (SMPTE or zero ticks per beat)")
@@ -79,17 +80,6 @@ def midi_file_to_steps(path: str | os.PathLike) -> list[Step]:
         raise MusicReadError(f"{path.name}: no pitched notes (empty, only drums or only meta events)")
     beat = float(midi.ticks_per_beat)
     return notes_to_steps((start / beat, length / beat, pitch) for start, length, pitch in notes)
-
-
-def midi_file_seconds(path: str | os.PathLike) -> float:
-    """Playing time of a MIDI file in seconds, tempo changes included (checked before rendering)."""
-    path = Path(path)
-    _check_readable(path)
-    midi = _open_midi(path)
-    try:
-        return float(midi.length)
-    except _mido_failures() as error:
-        raise MusicReadError(f"{path.name}: cannot compute its length ({error})") from error
 
 
 def midi_file_events(path: str | os.PathLike) -> list[tuple[float, str, int, int, int]]:
@@ -252,7 +242,7 @@ def _score_file_to_pieces_guarded(path: Path, timeout: float) -> list[list[Step]
         receive.close()
     if "error" in reply:
         raise (MusicTooLargeError if reply.get("too_large") else MusicReadError)(reply["error"])
-    return [[Step(tuple(row[2:]), row[0] / GRID, row[1] / GRID) for row in piece] for piece in reply["pieces"]]
+    return [rows_to_steps(piece) for piece in reply["pieces"]]
 
 
 def _parse_for_parent(path: str, send) -> None:
@@ -260,7 +250,7 @@ def _parse_for_parent(path: str, send) -> None:
 
     try:
         pieces = score_file_to_pieces(path)
-        reply = {"pieces": [[[round(s.duration * GRID), round(s.shift * GRID), *s.pitches] for s in p] for p in pieces]}
+        reply = {"pieces": [steps_to_rows(p) for p in pieces]}
     except MusicReadError as error:
         reply = {"error": str(error), "too_large": isinstance(error, MusicTooLargeError)}
     send.send_bytes(json.dumps(reply).encode("utf-8"))
@@ -301,6 +291,7 @@ def _looks_like_midi(path: Path) -> bool:
 def _open_midi(path: Path):
     import mido
 
+    _check_readable(path)
     if not _looks_like_midi(path):
         raise MusicReadError(f"{path.name}: not a MIDI file (it has no MThd header)")
     try:

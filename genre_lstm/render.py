@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RenderError
-from .midi_io import midi_file_events, midi_file_seconds
+from .midi_io import midi_file_events
 
 SAMPLE_RATE = 44100
 MAX_SECONDS = 15 * 60  # a 1 BPM tempo would otherwise ask for hours of audio
@@ -83,11 +83,11 @@ def midi_to_wav(midi_path: str | os.PathLike, wav_path: str | os.PathLike, *,
                 soundfont: str | os.PathLike | None = None, max_seconds: float = MAX_SECONDS) -> Path:
     """Render a MIDI file (tempo changes, programs, controllers, drums) to a 16-bit stereo WAV."""
     midi_path, wav_path = Path(midi_path), Path(wav_path)
-    seconds = midi_file_seconds(midi_path)
+    events = midi_file_events(midi_path)
+    seconds = events[-1][0] if events else 0.0
     if seconds > max_seconds:
         raise RenderError(f"{midi_path.name} plays for {seconds / 60:.0f} minutes; the limit is {max_seconds / 60:.0f}")
     font = Path(soundfont) if soundfont else find_soundfont()
-    events = midi_file_events(midi_path)
     with POOL.borrow(font) as synth:
         samples = _play(synth, events, seconds + RELEASE_TAIL_S)
     write_wav(wav_path, finish_samples(samples))

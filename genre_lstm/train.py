@@ -24,6 +24,7 @@ import numpy as np
 from .checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
 from .errors import CorpusError, InvalidParameterError
+from .events import steps_to_rows
 from .model import PRESETS, ModelConfig, build_model, compile_model
 from .tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
 
@@ -195,9 +196,7 @@ def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = 
     ranked = sorted(pieces, key=lambda p: (-len(p.steps), p.id))
     starts = [(p, at) for at in range(0, max((len(p.steps) for p in ranked), default=0), length)
               for p in ranked if at == 0 or at + length <= len(p.steps)]
-    return [{"piece": p.id, "start": at, "steps": [[round(s.duration * 12), round(s.shift * 12), *s.pitches]
-                                                   for s in p.steps[at:at + length]]}
-            for p, at in starts[:count]]
+    return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length])} for p, at in starts[:count]]
 
 
 def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: TrainSettings | None = None,
