@@ -9,7 +9,7 @@ which re-runs a 100-token window through the whole network for every step, is ke
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 import numpy as np
@@ -76,6 +76,9 @@ class Progress:
 
     done: int
     total: int
+    # each variation's steps so far (live lists: read them before the next step, never change them)
+    steps: tuple = field(default=(), repr=False, compare=False)
+    seed: list = field(default_factory=list, repr=False, compare=False)  # the seed as the model saw it
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) ->
     banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]
     learned = settings.rhythm == "learned"
     made: list[list[Step]] = [[] for _ in range(count)]
+    seed_steps = vocab.decode(encoded.tokens, encoded.durations, encoded.shifts)
     ended = [False] * count
     are_logits = config.preset == "default"
     for index in range(settings.length):
@@ -163,11 +167,10 @@ def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) ->
         if all(ended):
             break
         if index % 10 == 9:
-            yield Progress(index + 1, settings.length)
+            yield Progress(index + 1, settings.length, tuple(made), seed_steps)
         if index + 1 < settings.length:
             scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None]), states)
     yield Progress(settings.length, settings.length)
-    seed_steps = vocab.decode(encoded.tokens, encoded.durations, encoded.shifts)
     elapsed = time.perf_counter() - started
     yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, ended[k], elapsed) for k in range(count)]
 

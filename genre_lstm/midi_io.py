@@ -150,28 +150,9 @@ def steps_to_midi_file(
     for key, value in (text or {}).items():
         track.append(mido.MetaMessage("text", text=_latin1(f"{key}={value}"), time=0))
     track.append(mido.Message("program_change", program=int(program) % 128, channel=0, time=0))
-    timed = []  # (tick, order, message): offs sort before ons at the same tick
-    onset = 0.0
-    starts = []
-    for step in steps:
-        starts.append(round(onset * TICKS_PER_BEAT))
-        onset += step.shift
-    next_start: dict[int, int] = {}
-    ends = [dict() for _ in steps]
-    for index in range(len(steps) - 1, -1, -1):  # a re-struck key ends the earlier note
-        for pitch in steps[index].pitches:
-            own_end = starts[index] + max(1, round(steps[index].duration * TICKS_PER_BEAT))
-            ends[index][pitch] = min(own_end, next_start.get(pitch, own_end))
-            next_start[pitch] = starts[index]
-    for index, step in enumerate(steps):
-        velocity = _velocity(starts[index] / TICKS_PER_BEAT)
-        for pitch in step.pitches:
-            timed.append((starts[index], 1, mido.Message("note_on", note=pitch, velocity=velocity)))
-            timed.append((ends[index][pitch], 0, mido.Message("note_off", note=pitch, velocity=0)))
-    timed.sort(key=lambda item: (item[0], item[1]))
     now = 0
-    for tick, _, message in timed:
-        track.append(message.copy(time=tick - now))
+    for tick, kind, pitch, velocity in steps_to_note_ticks(steps):
+        track.append(mido.Message(kind, note=pitch, velocity=velocity, time=tick - now))
         now = tick
     track.append(mido.MetaMessage("end_of_track", time=0))
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
@@ -182,6 +163,42 @@ def steps_to_midi_file(
     except (OSError, ValueError) as error:
         raise MusicWriteError(f"cannot write {path}: {error}") from error
     return path
+
+
+def steps_to_note_ticks(steps: list[Step]) -> list[tuple[int, str, int, int]]:
+    """(tick, 'note_on'/'note_off', pitch, velocity) of every note, time-ordered (offs before ons at a
+    tick); a re-struck key ends the earlier note. The one place that decides what a step sounds like."""
+    starts, onset = [], 0.0
+    for step in steps:
+        starts.append(round(onset * TICKS_PER_BEAT))
+        onset += step.shift
+    ends = [dict() for _ in steps]
+    next_start: dict[int, int] = {}
+    for index in range(len(steps) - 1, -1, -1):
+        own_end = starts[index] + max(1, round(steps[index].duration * TICKS_PER_BEAT))
+        for pitch in steps[index].pitches:
+            ends[index][pitch] = min(own_end, next_start.get(pitch, own_end))
+            next_start[pitch] = starts[index]
+    timed = []  # (tick, order, kind, pitch, velocity): offs sort before ons at the same tick
+    for index, step in enumerate(steps):
+        velocity = _velocity(starts[index] / TICKS_PER_BEAT)
+        for pitch in step.pitches:
+            timed.append((starts[index], 1, "note_on", pitch, velocity))
+            timed.append((ends[index][pitch], 0, "note_off", pitch, 0))
+    timed.sort(key=lambda item: (item[0], item[1]))
+    return [(tick, kind, pitch, velocity) for tick, _, kind, pitch, velocity in timed]
+
+
+def steps_to_events(steps: list[Step], *, tempo_bpm: float = 100.0, program: int = 0,
+                    ) -> list[tuple[float, str, int, int, int]]:
+    """What ``midi_file_events`` reads back from ``steps_to_midi_file(steps, ...)``, without the file:
+    for rendering while the steps are still being made."""
+    import mido
+
+    seconds_per_tick = mido.bpm2tempo(tempo_bpm) / 1e6 / TICKS_PER_BEAT
+    events = [(0.0, "program_change", 0, int(program) % 128, 0)]
+    events += [(tick * seconds_per_tick, kind, 0, pitch, velocity) for tick, kind, pitch, velocity in steps_to_note_ticks(steps)]
+    return events
 
 
 def midi_file_text(path: str | os.PathLike) -> dict[str, str]:

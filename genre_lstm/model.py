@@ -37,6 +37,7 @@ class ModelConfig:
     window: int = 64  # training window; the paper's input length for the paper preset
     n_durations: int = N_DURATIONS
     n_shifts: int = N_SHIFTS
+    pitch_features: bool = False  # default preset: tokens also seen and scored through their pitches
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -130,6 +131,17 @@ def _make_layers(config: ModelConfig) -> dict:
                                                             name="shift_given_duration")
     layers["duration_sum"] = keras.layers.Add(name="duration_sum")
     layers["shift_sum"] = keras.layers.Add(name="shift_sum")
+    if config.pitch_features:
+        # Fixed tables of each token's pitches (set by ``set_pitch_tables``): the input adds a projection
+        # of the sounding pitches, the output adds a score per pitch summed over each token's pitches,
+        # so what is learned of one chord carries over to every chord sharing its notes or key.
+        layers["token_pitches"] = keras.layers.Embedding(config.vocab_size, PITCH_FEATURES, trainable=False,
+                                                         name="token_pitches")
+        layers["pitch_embedding"] = keras.layers.Dense(config.embed_dim, use_bias=False, name="pitch_embedding")
+        layers["pitch_query"] = keras.layers.Dense(PITCH_FEATURES, name="pitch_query")
+        layers["pitch_scores"] = keras.layers.Dense(config.vocab_size, use_bias=False, trainable=False,
+                                                    name="pitch_scores")
+        layers["token_sum"] = keras.layers.Add(name="token_sum")
     layers["sum_embeddings"] = keras.layers.Add(name="sum_embeddings")
     layers["dropout"] = keras.layers.Dropout(config.dropout, name="dropout")
     return layers
@@ -165,7 +177,13 @@ def _forward(config: ModelConfig, layers: dict, inputs, states, *, training_grap
     """Apply the layers; the inference graph skips dropout and keeps only the last position;
     ``one_step`` advances a single position from given states with plain matrix products."""
     paper = config.preset == "paper"
-    x = inputs if paper else layers["sum_embeddings"]([layers[f"{h}_embedding"](inputs[h]) for h in HEADS])
+    if paper:
+        x = inputs
+    else:
+        embedded = [layers[f"{h}_embedding"](inputs[h]) for h in HEADS]
+        if config.pitch_features:
+            embedded.append(layers["pitch_embedding"](layers["token_pitches"](inputs["token"])))
+        x = layers["sum_embeddings"](embedded)
     if training_graph and not paper:
         x = layers["dropout"](x)
     new_states = []
@@ -188,15 +206,47 @@ def _forward(config: ModelConfig, layers: dict, inputs, states, *, training_grap
         return (x if training_graph else {"token": x}), new_states
     if not training_graph:
         x = x[:, -1, :]  # the rhythm terms of the sampled token are added by the sampler
-        return {head: layers[f"{head}_logits"](x) for head in HEADS}, new_states
+        return {head: _head_logits(config, layers, head, x) for head in HEADS}, new_states
     outputs = {
-        "token": layers["token_logits"](x),
+        "token": _head_logits(config, layers, "token", x),
         "duration": layers["duration_sum"]([layers["duration_logits"](x),
                                         layers["duration_given_token"](inputs["next_token"])]),
         "shift": layers["shift_sum"]([layers["shift_logits"](x), layers["shift_given_token"](inputs["next_token"]),
                                   layers["shift_given_duration"](inputs["next_duration"])]),
     }
     return outputs, new_states
+
+
+def _head_logits(config: ModelConfig, layers: dict, head: str, x):
+    logits = layers[f"{head}_logits"](x)
+    if head == "token" and config.pitch_features:
+        logits = layers["token_sum"]([logits, layers["pitch_scores"](layers["pitch_query"](x))])
+    return logits
+
+
+# A token's pitch features: its MIDI pitches, its pitch classes, and its lowest pitch's class.
+PITCH_FEATURES = 128 + 12 + 12
+
+
+def pitch_feature_table(pitch_sets: list[tuple[int, ...]]) -> "np.ndarray":
+    """(V, PITCH_FEATURES) 0/1 features of each token's pitch set (all zero for the special tokens)."""
+    import numpy as np
+
+    table = np.zeros((len(pitch_sets), PITCH_FEATURES), dtype="float32")
+    for index, pitches in enumerate(pitch_sets):
+        for pitch in pitches:
+            table[index, pitch] = 1.0
+            table[index, 128 + pitch % 12] = 1.0
+        if pitches:
+            table[index, 140 + min(pitches) % 12] = 1.0
+    return table
+
+
+def set_pitch_tables(model, pitch_sets: list[tuple[int, ...]]) -> None:
+    """Fill a new ``pitch_features`` model's fixed tables from its vocabulary (weights files keep them)."""
+    table = pitch_feature_table(pitch_sets)
+    model.get_layer("token_pitches").set_weights([table])
+    model.get_layer("pitch_scores").set_weights([table.T])
 
 
 TEACHER_INPUTS = ("next_token", "next_duration")

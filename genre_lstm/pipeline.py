@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 from .events import Step, steps_duration_quarters
 from .generate import GeneratedPiece, GenerationSettings, Progress, iter_generate
 from .midi_io import steps_to_midi_file
-from .render import midi_to_wav
+from .render import StepsRenderer
 from .tokenizer import transpose_steps
 
 
@@ -49,30 +49,42 @@ def iter_make_music(checkpoint, seed: list[Step], settings: GenerationSettings, 
     tempo = float(tempo_bpm or checkpoint.defaults.tempo_bpm)
     program = checkpoint.defaults.program if program is None else int(program)
     started = time.perf_counter()
-    pieces = None
-    for item in iter_generate(checkpoint, seed, settings):
-        if isinstance(item, Progress):
-            yield item
-        else:
-            pieces = item
-    sampling = time.perf_counter() - started
-    outputs = []
-    for piece in pieces:
-        steps = (piece.seed + piece.steps) if include_seed else piece.steps
-        steps = transpose_steps(steps, transpose) if transpose else steps
-        stem = out_dir / f"{name}-{piece.random_seed}"
-        began = time.perf_counter()
-        midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,
-                                  text=_meta(checkpoint, settings, piece, tempo, program, include_seed, transpose))
-        timings = {"sampling_s": sampling, "midi_s": time.perf_counter() - began}
-        wav = None
-        if audio:
+
+    def shown(piece_steps: list[Step], seed_steps: list[Step]) -> list[Step]:
+        steps = (seed_steps + piece_steps) if include_seed else piece_steps
+        return transpose_steps(steps, transpose) if transpose else steps
+
+    # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
+    renderers = [StepsRenderer(tempo_bpm=tempo, program=program) for _ in range(settings.variations)] if audio else []
+    try:
+        pieces = None
+        for item in iter_generate(checkpoint, seed, settings):
+            if isinstance(item, Progress):
+                for renderer, partial in zip(renderers, item.steps):
+                    renderer.update(shown(partial, item.seed))
+                yield item
+            else:
+                pieces = item
+        sampling = time.perf_counter() - started
+        outputs = []
+        for index, piece in enumerate(pieces):
+            steps = shown(piece.steps, piece.seed)
+            stem = out_dir / f"{name}-{piece.random_seed}"
             began = time.perf_counter()
-            wav = midi_to_wav(midi, stem.with_suffix(".wav"))
-            timings["render_s"] = time.perf_counter() - began
-        seconds = steps_duration_quarters(steps) * 60.0 / tempo
-        outputs.append(Output(piece, midi, wav, steps, len(piece.seed) if include_seed else 0, seconds, timings))
-        yield Rendering(len(outputs), len(pieces))
+            midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,
+                                      text=_meta(checkpoint, settings, piece, tempo, program, include_seed, transpose))
+            timings = {"sampling_s": sampling, "midi_s": time.perf_counter() - began}
+            wav = None
+            if audio:
+                began = time.perf_counter()
+                wav = renderers[index].finish(steps, stem.with_suffix(".wav"))
+                timings["render_s"] = time.perf_counter() - began  # what is left after sampling
+            seconds = steps_duration_quarters(steps) * 60.0 / tempo
+            outputs.append(Output(piece, midi, wav, steps, len(piece.seed) if include_seed else 0, seconds, timings))
+            yield Rendering(len(outputs), len(pieces))
+    finally:
+        for renderer in renderers:
+            renderer.close()
     yield outputs
 
 

@@ -8,6 +8,7 @@ synth. Hostile files are refused before any audio is made (a length limit in sec
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
 import wave
@@ -17,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RenderError
-from .midi_io import midi_file_events
+from .events import Step
+from .midi_io import midi_file_events, steps_to_events
 
 SAMPLE_RATE = 44100
 MAX_SECONDS = 15 * 60  # a 1 BPM tempo would otherwise ask for hours of audio
@@ -84,38 +86,135 @@ def midi_to_wav(midi_path: str | os.PathLike, wav_path: str | os.PathLike, *,
     """Render a MIDI file (tempo changes, programs, controllers, drums) to a 16-bit stereo WAV."""
     midi_path, wav_path = Path(midi_path), Path(wav_path)
     events = midi_file_events(midi_path)
-    seconds = events[-1][0] if events else 0.0
-    if seconds > max_seconds:
-        raise RenderError(f"{midi_path.name} plays for {seconds / 60:.0f} minutes; the limit is {max_seconds / 60:.0f}")
+    _check_length(events, max_seconds, midi_path.name)
     font = Path(soundfont) if soundfont else find_soundfont()
     with POOL.borrow(font) as synth:
-        samples = _play(synth, events, seconds + RELEASE_TAIL_S)
+        player = _Player(synth)
+        player.play(events, len(events))
+        samples = player.finish(_end_seconds(events) + RELEASE_TAIL_S)
     write_wav(wav_path, finish_samples(samples))
     return wav_path
 
 
-def _play(synth, events, total_seconds: float) -> np.ndarray:
-    chunks, made = [], 0
-    for at, kind, channel, a, b in events:
-        due = int(round(at * SAMPLE_RATE))
-        if due > made:
-            chunks.append(synth.get_samples(due - made))
-            made = due
-        if kind == "note_on":
-            synth.noteon(channel, a, b)
-        elif kind == "note_off":
-            synth.noteoff(channel, a)
-        elif kind == "program_change":
-            synth.program_change(channel, a)
-        elif kind == "control_change":
-            synth.cc(channel, a, b)
-        elif kind == "pitchwheel":
-            synth.pitch_bend(channel, a)
-    end = int(round(total_seconds * SAMPLE_RATE))
-    if end > made:
-        chunks.append(synth.get_samples(end - made))
-    stereo = np.concatenate(chunks) if chunks else np.zeros(2, np.int16)
-    return stereo.reshape(-1, 2)
+class StepsRenderer:
+    """Renders steps while they are still being sampled, in a thread of its own.
+
+    A later step never starts before the latest one, so every event before the latest onset is
+    final: each ``update`` lets the worker play the synth up to there, and ``finish`` only renders
+    what is left. The WAV equals ``midi_to_wav`` of the MIDI file the same steps make.
+    """
+
+    def __init__(self, *, tempo_bpm: float, program: int, soundfont: str | os.PathLike | None = None,
+                 max_seconds: float = MAX_SECONDS) -> None:
+        self.tempo_bpm, self.program, self.max_seconds = tempo_bpm, program, max_seconds
+        self._font = Path(soundfont) if soundfont else find_soundfont()
+        self._latest: list[Step] | None = None
+        self._final = False
+        self._closed = False
+        self._error: BaseException | None = None
+        self._samples: np.ndarray | None = None
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._work, name="steps-renderer", daemon=True)
+        self._thread.start()
+
+    def update(self, steps: list[Step]) -> None:
+        """The steps made so far (a copy is taken); returns at once."""
+        with self._wake:
+            self._latest = list(steps)
+            self._wake.notify()
+
+    def finish(self, steps: list[Step], wav_path: str | os.PathLike) -> Path:
+        """Render the final steps to the end and write the WAV."""
+        with self._wake:
+            self._latest, self._final = list(steps), True
+            self._wake.notify()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return write_wav(wav_path, finish_samples(self._samples))
+
+    def close(self) -> None:
+        """Abandon the rendering (generation was stopped); the synth goes back to the pool."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join()
+
+    def _next_job(self) -> tuple[list[Step] | None, bool]:
+        with self._wake:
+            while self._latest is None and not self._closed:
+                self._wake.wait()
+            steps, self._latest = self._latest, None
+            return (None if self._closed else steps), self._final
+
+    def _work(self) -> None:
+        try:
+            with POOL.borrow(self._font) as synth:
+                player = _Player(synth)
+                while True:
+                    steps, final = self._next_job()
+                    if steps is None:
+                        return
+                    events = steps_to_events(steps, tempo_bpm=self.tempo_bpm, program=self.program)
+                    if final:
+                        _check_length(events, self.max_seconds, "the generated piece")
+                        player.play(events, len(events))
+                        self._samples = player.finish(_end_seconds(events) + RELEASE_TAIL_S)
+                        return
+                    latest_onset = next((at for at, kind, *_ in reversed(events) if kind == "note_on"), 0.0)
+                    if latest_onset <= self.max_seconds:
+                        player.play(events, bisect.bisect_left([at for at, *_ in events], latest_onset))
+        except BaseException as error:  # handed to the caller of finish()
+            self._error = error
+
+
+class _Player:
+    """Plays time-ordered synth events into audio, a prefix at a time."""
+
+    def __init__(self, synth) -> None:
+        self.synth = synth
+        self.chunks: list[np.ndarray] = []
+        self.made = 0  # frames rendered
+        self.played = 0  # events sent
+
+    def play(self, events, until: int) -> None:
+        """Send events[played:until], rendering the audio between them (not past the last one)."""
+        synth = self.synth
+        for at, kind, channel, a, b in events[self.played:until]:
+            due = int(round(at * SAMPLE_RATE))
+            if due > self.made:
+                self.chunks.append(synth.get_samples(due - self.made))
+                self.made = due
+            if kind == "note_on":
+                synth.noteon(channel, a, b)
+            elif kind == "note_off":
+                synth.noteoff(channel, a)
+            elif kind == "program_change":
+                synth.program_change(channel, a)
+            elif kind == "control_change":
+                synth.cc(channel, a, b)
+            elif kind == "pitchwheel":
+                synth.pitch_bend(channel, a)
+        self.played = max(self.played, until)
+
+    def finish(self, total_seconds: float) -> np.ndarray:
+        """Render up to ``total_seconds``; the (frames, 2) int16 audio."""
+        end = int(round(total_seconds * SAMPLE_RATE))
+        if end > self.made:
+            self.chunks.append(self.synth.get_samples(end - self.made))
+            self.made = end
+        stereo = np.concatenate(self.chunks) if self.chunks else np.zeros(2, np.int16)
+        return stereo.reshape(-1, 2)
+
+
+def _end_seconds(events) -> float:
+    return events[-1][0] if events else 0.0
+
+
+def _check_length(events, max_seconds: float, name: str) -> None:
+    seconds = _end_seconds(events)
+    if seconds > max_seconds:
+        raise RenderError(f"{name} plays for {seconds / 60:.0f} minutes; the limit is {max_seconds / 60:.0f}")
 
 
 def finish_samples(frames: np.ndarray, *, fade_s: float = 0.3, peak_dbfs: float = -1.0,

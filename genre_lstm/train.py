@@ -25,7 +25,7 @@ from .checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
 from .errors import CorpusError, InvalidParameterError
 from .events import steps_to_rows
-from .model import PRESETS, ModelConfig, build_model, compile_model
+from .model import PRESETS, ModelConfig, build_model, compile_model, set_pitch_tables
 from .tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
 
 SEED_WINDOW = 100
@@ -236,6 +236,8 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
         model = build_model(config)
         if base:
             model.set_weights(base.model.get_weights())
+        elif config.pitch_features:
+            set_pitch_tables(model, [vocab.pitches_of(i) for i in range(len(vocab))])
         compile_model(model, config, settings.learning_rate)
         state = {"fingerprint": fingerprint, "epoch": 0, "best_val_loss": None, "best_epoch": 0,
                  "wait": 0, "seconds": 0.0, "history": []}

@@ -5,10 +5,12 @@ from conftest import write_midi
 from genre_lstm.errors import MusicReadError, MusicTooLargeError
 from genre_lstm.events import Step
 from genre_lstm.midi_io import (
+    midi_file_events,
     midi_file_text,
     midi_file_to_steps,
     music_file_to_pieces,
     music_file_to_steps,
+    steps_to_events,
     steps_to_midi_file,
 )
 
@@ -134,3 +136,11 @@ def test_uploaded_scores_are_parsed_in_a_child_that_can_be_timed_out(tmp_path, c
     assert music_file_to_steps(copy) == music_file_to_steps(copy, timeout=None)
     with pytest.raises(MusicReadError, match="longer than"):
         music_file_to_steps(copy, timeout=0.001)
+
+
+def test_events_made_from_steps_are_those_the_written_file_plays(tmp_path, chorale_path):
+    steps = music_file_to_steps(chorale_path)[:80] + [Step((60,), 3.0, 0.5), Step((60, 64), 1.0, 1.0)]  # a re-strike
+    written = midi_file_events(steps_to_midi_file(steps, tmp_path / "c.mid", tempo_bpm=93, program=40))
+    made = steps_to_events(steps, tempo_bpm=93, program=40)
+    assert [e[1:] for e in made] == [e[1:] for e in written]
+    assert max(abs(a[0] - b[0]) for a, b in zip(made, written)) < 1e-9

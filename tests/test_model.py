@@ -1,6 +1,14 @@
 import numpy as np
+import pytest
 
-from genre_lstm.model import ModelConfig, build_model, inference_models, rhythm_tables
+from genre_lstm.model import (
+    ModelConfig,
+    build_model,
+    inference_models,
+    pitch_feature_table,
+    rhythm_tables,
+    set_pitch_tables,
+)
 
 
 def test_paper_preset_is_fig5_layer_for_layer():
@@ -14,9 +22,12 @@ def test_paper_preset_is_fig5_layer_for_layer():
     assert model.count_params() == 7_381_077
 
 
-def test_step_model_matches_the_full_model_at_every_step():
-    config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8)
+@pytest.mark.parametrize("pitch_features", [False, True])
+def test_step_model_matches_the_full_model_at_every_step(pitch_features):
+    config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, pitch_features=pitch_features)
     model = build_model(config)
+    if pitch_features:
+        set_pitch_tables(model, [(), ()] + [(48 + i, 55 + i % 7) for i in range(38)])
     prime, step = inference_models(model, config)
     tables = rhythm_tables(model)
     rng = np.random.default_rng(0)
@@ -42,3 +53,24 @@ def test_paper_prime_over_a_100_window_equals_the_paper_model():
     window = np.random.default_rng(1).random((2, 100, 1)).astype("float32")
     np.testing.assert_allclose(np.asarray(prime([window], training=False)[0]),
                                np.asarray(model(window, training=False)), atol=1e-6)
+
+
+def test_pitch_features_describe_each_tokens_pitches_classes_and_bass():
+    table = pitch_feature_table([(), (60, 64, 67), (43, 71)])
+    assert not table[0].any()
+    assert set(np.flatnonzero(table[1])) == {60, 64, 67, 128 + 0, 128 + 4, 128 + 7, 140 + 0}
+    assert set(np.flatnonzero(table[2])) == {43, 71, 128 + 7, 128 + 11, 140 + 7}
+
+
+def test_pitch_features_make_chords_sharing_notes_score_alike():
+    """A new network with pitch features already ranks tokens by shared pitches: what it learns
+    for one chord moves every chord with the same notes."""
+    config = ModelConfig.for_preset("default", 5, units=[8], embed_dim=4, pitch_features=True)
+    model = build_model(config)
+    set_pitch_tables(model, [(), (), (60, 64, 67), (60, 64), (50, 53)])
+    kernel = model.get_layer("pitch_scores").get_weights()[0]
+    assert kernel.shape == (152, 5) and not model.get_layer("pitch_scores").trainable
+    query = np.zeros(152, "float32")
+    query[[60, 64]] = 1.0
+    scores = query @ kernel
+    assert scores[2] == scores[3] == 2 and scores[4] == 0

@@ -3,7 +3,11 @@ import pytest
 from genre_lstm.errors import RenderError
 from genre_lstm.events import Step, steps_duration_quarters
 from genre_lstm.midi_io import steps_to_midi_file
-from genre_lstm.render import midi_to_wav, wav_stats
+import wave
+
+import numpy as np
+
+from genre_lstm.render import StepsRenderer, midi_to_wav, wav_stats
 
 
 def test_fluidsynth_renders_a_non_silent_wav_of_the_right_length(tmp_path):
@@ -27,3 +31,44 @@ def test_absurdly_long_pieces_are_refused_before_rendering(tmp_path):
     midi = steps_to_midi_file(steps, tmp_path / "slow.mid", tempo_bpm=4)  # 20 minutes
     with pytest.raises(RenderError, match="limit"):
         midi_to_wav(midi, tmp_path / "slow.wav")
+
+
+def _loudness_curve(path, window_s=0.05):
+    """RMS per 50 ms: FluidSynth's output differs sample by sample between two renders of one file
+    (its voices and effects carry state), so renders are compared by how their loudness moves."""
+    with wave.open(str(path), "rb") as handle:
+        frames = np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16).astype(float)
+        width = int(window_s * handle.getframerate()) * 2
+    count = len(frames) // width
+    return np.sqrt((frames[:count * width].reshape(count, width) ** 2).mean(axis=1))
+
+
+def test_rendering_while_the_steps_are_made_gives_the_wav_of_the_finished_midi(tmp_path):
+    steps = [Step((60 + (i * 7) % 19, 55 + i % 5), 0.25 * (1 + i % 6), 0.25 * (1 + i % 3)) for i in range(120)]
+    renderer = StepsRenderer(tempo_bpm=110, program=0)
+    for made in range(0, len(steps), 10):
+        renderer.update(steps[:made])
+    streamed = renderer.finish(steps, tmp_path / "streamed.wav")
+    whole = midi_to_wav(steps_to_midi_file(steps, tmp_path / "whole.mid", tempo_bpm=110, program=0),
+                        tmp_path / "whole.wav")
+    dropped = midi_to_wav(steps_to_midi_file(steps[:60] + steps[61:], tmp_path / "dropped.mid", tempo_bpm=110,
+                                             program=0), tmp_path / "dropped.wav")
+    curves = [_loudness_curve(p) for p in (streamed, whole, dropped)]
+    assert len(curves[0]) == len(curves[1])
+    assert np.corrcoef(curves[0], curves[1])[0, 1] > 0.99
+    assert np.corrcoef(curves[2], curves[1][:len(curves[2])])[0, 1] < 0.9  # the check sees one missing step
+
+
+def test_a_stopped_streaming_render_gives_its_synth_back(tmp_path):
+    from genre_lstm.render import POOL, find_soundfont
+
+    renderer = StepsRenderer(tempo_bpm=120, program=0)
+    renderer.update([Step((60,), 1.0, 1.0)] * 8)
+    renderer.close()
+    assert POOL._idle[str(find_soundfont())]  # back in the pool, not held by the abandoned thread
+
+
+def test_streaming_render_refuses_absurd_lengths_at_the_end(tmp_path):
+    renderer = StepsRenderer(tempo_bpm=4, program=0)
+    with pytest.raises(RenderError, match="limit"):
+        renderer.finish([Step((60,), 4.0, 4.0)] * 20, tmp_path / "slow.wav")
