@@ -73,7 +73,8 @@ def _show(result: service.Result, work: Path) -> list:
     timings = result.outputs[0].timings
     lines = [f"**Random seed {result.random_seed}** (variation k uses seed {result.random_seed} + k) on "
              f"{figures['device']}; done in {figures['total_s']:.2f} s (sampling {figures['sampling_s']:.2f} s, "
-             f"MIDI {timings['midi_s']:.3f} s, rendering {timings['render_s']:.2f} s per variation)."]
+             f"MIDI {timings['midi_s']:.3f} s, rendering {timings['render_s']:.2f} s more per variation: "
+             "it runs while the notes are sampled)."]
     for output in result.outputs:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))

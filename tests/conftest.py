@@ -95,6 +95,20 @@ def tiny_paper(tiny_paper_dir):
     return load_checkpoint(tiny_paper_dir)
 
 
+def loudness_curve(path, window_s: float = 0.05):
+    """RMS per 50 ms of a WAV: FluidSynth's output differs sample by sample between two renders of
+    one file (its voices and effects carry state), so renders are compared by how loudness moves."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path), "rb") as handle:
+        frames = np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16).astype(float)
+        width = int(window_s * handle.getframerate()) * handle.getnchannels()
+    count = len(frames) // width
+    return np.sqrt((frames[:count * width].reshape(count, width) ** 2).mean(axis=1))
+
+
 def write_midi(path: Path, tracks: list[list], *, midi_type: int = 1, ticks: int = 480) -> Path:
     """Write a MIDI file with mido from lists of messages (delta times in ticks)."""
     import mido

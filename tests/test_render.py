@@ -1,12 +1,10 @@
+import numpy as np
 import pytest
 
+from conftest import loudness_curve
 from genre_lstm.errors import RenderError
 from genre_lstm.events import Step, steps_duration_quarters
 from genre_lstm.midi_io import steps_to_midi_file
-import wave
-
-import numpy as np
-
 from genre_lstm.render import StepsRenderer, midi_to_wav, wav_stats
 
 
@@ -33,16 +31,6 @@ def test_absurdly_long_pieces_are_refused_before_rendering(tmp_path):
         midi_to_wav(midi, tmp_path / "slow.wav")
 
 
-def _loudness_curve(path, window_s=0.05):
-    """RMS per 50 ms: FluidSynth's output differs sample by sample between two renders of one file
-    (its voices and effects carry state), so renders are compared by how their loudness moves."""
-    with wave.open(str(path), "rb") as handle:
-        frames = np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16).astype(float)
-        width = int(window_s * handle.getframerate()) * 2
-    count = len(frames) // width
-    return np.sqrt((frames[:count * width].reshape(count, width) ** 2).mean(axis=1))
-
-
 def test_rendering_while_the_steps_are_made_gives_the_wav_of_the_finished_midi(tmp_path):
     steps = [Step((60 + (i * 7) % 19, 55 + i % 5), 0.25 * (1 + i % 6), 0.25 * (1 + i % 3)) for i in range(120)]
     renderer = StepsRenderer(tempo_bpm=110, program=0)
@@ -53,7 +41,7 @@ def test_rendering_while_the_steps_are_made_gives_the_wav_of_the_finished_midi(t
                         tmp_path / "whole.wav")
     dropped = midi_to_wav(steps_to_midi_file(steps[:60] + steps[61:], tmp_path / "dropped.mid", tempo_bpm=110,
                                              program=0), tmp_path / "dropped.wav")
-    curves = [_loudness_curve(p) for p in (streamed, whole, dropped)]
+    curves = [loudness_curve(p) for p in (streamed, whole, dropped)]
     assert len(curves[0]) == len(curves[1])
     assert np.corrcoef(curves[0], curves[1])[0, 1] > 0.99
     assert np.corrcoef(curves[2], curves[1][:len(curves[2])])[0, 1] < 0.9  # the check sees one missing step

@@ -1,0 +1,30 @@
+import threading
+
+import numpy as np
+
+from conftest import loudness_curve
+from genre_lstm.generate import GenerationSettings, Progress
+from genre_lstm.pipeline import iter_make_music, make_music
+from genre_lstm.render import midi_to_wav
+
+
+def test_audio_rendered_while_sampling_plays_the_written_midi(tiny_checkpoint, tmp_path):
+    """The WAV is made alongside sampling from the steps so far; it must sound like its own MIDI
+    file, seed included and transposed."""
+    settings = GenerationSettings(length=120, random_seed=5, variations=2)
+    outputs = make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), settings, tmp_path, include_seed=True,
+                         transpose=3, tempo_bpm=140)
+    for output in outputs:
+        again = midi_to_wav(output.midi, tmp_path / f"again-{output.piece.random_seed}.wav")
+        streamed, whole = loudness_curve(output.wav), loudness_curve(again)
+        assert len(streamed) == len(whole)
+        assert np.corrcoef(streamed, whole)[0, 1] > 0.99
+
+
+def test_stopping_generation_stops_its_renderers(tiny_checkpoint, tmp_path):
+    running = iter_make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0),
+                              GenerationSettings(length=200, variations=3), tmp_path)
+    assert isinstance(next(running), Progress)
+    running.close()  # what a cancelled request does
+    assert not [t for t in threading.enumerate() if t.name == "steps-renderer"]
+    assert not list(tmp_path.iterdir())
