@@ -3,7 +3,7 @@ import math
 import numpy as np
 
 from genre_lstm.corpus import Piece
-from genre_lstm.evaluate import KneserNey, PitchSetBackoff, copy_figures, score_model, score_ngram
+from genre_lstm.evaluate import KneserNey, PitchSetBackoff, copy_figures, score_model, score_ngram, score_paper
 from genre_lstm.events import Step
 
 
@@ -34,3 +34,16 @@ def test_a_training_piece_copies_itself_completely(irish_pieces):
     assert share == 1.0 and longest == len(irish_pieces[0].steps)
     share, _ = copy_figures([irish_pieces[0].steps], irish_pieces[10:15])
     assert share < 1.0
+
+
+def test_paper_baseline_is_scored_on_the_same_steps_as_the_lstm(tiny_checkpoint, tiny_paper, irish_pieces):
+    held_out = irish_pieces[-4:]
+    backoff = PitchSetBackoff(irish_pieces[:-4])
+    per_step = {}
+    whole = score_model(tiny_checkpoint, held_out, backoff, per_step=per_step)
+    assert sum(len(v) for v in per_step.values()) == whole.steps
+    every = score_paper(tiny_paper, held_out, backoff, per_step, count=10**6)
+    assert every["steps"] == whole.steps and math.isfinite(every["token"])
+    assert math.isclose(every["lstm_token_same_steps"], whole.token, rel_tol=1e-9)  # all steps: the same mean
+    sample = score_paper(tiny_paper, held_out, backoff, per_step, count=50)
+    assert sample["steps"] == 50 and math.isfinite(sample["lstm_token_same_steps"])
