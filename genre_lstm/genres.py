@@ -39,10 +39,10 @@ class Genre:
 GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
           "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
-          {"transpose": list(range(-5, 7)), "epochs": 16, "model": {"pitch_features": True}}, temperature=0.8),
+          {"transpose": list(range(-5, 7)), "epochs": 16, "model": {"pitch_features": True}}),
     Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
           "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72,
-          {"epochs": 20, "model": {"pitch_features": True}}, temperature=0.8),
+          {"epochs": 20, "model": {"pitch_features": True}}),
     Genre("irish-fiddle", "Irish fiddle", "oneills1850",
           "O'Neill's Music of Ireland, 1850 tunes (music21 corpus 'oneills1850')", 40, 132, {"epochs": 24}),
     Genre("chinese-folk", "Chinese folk song", "essen-chinese",
@@ -53,7 +53,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           21, 100, {"epochs": 20}),
     Genre("classical-quartet", "Classical string quartet", "quartets",
           "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100,
-          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True}}, temperature=0.8),
+          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True}}),
 )}
 
 

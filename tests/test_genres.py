@@ -45,3 +45,16 @@ def test_seed_windows_are_held_out_pieces():
         held_out = set(ours["info"]["training"]["held_out_pieces"]["test"])
         seeds = json.loads((checkpoints_root() / genre / "seeds.json").read_text())["seeds"]
         assert seeds and {s["piece"] for s in seeds} <= held_out
+
+
+@pytest.mark.parametrize("genre", [g for g in SHIPPED if GENRES[g].train.get("model", {}).get("pitch_features")])
+def test_pitch_feature_genres_ship_the_pitch_tables_of_their_vocabulary(genre):
+    import numpy as np
+
+    from genre_lstm.model import pitch_feature_table
+
+    checkpoint = get_checkpoint(genre)
+    assert checkpoint.config.pitch_features
+    expected = pitch_feature_table([checkpoint.vocab.pitches_of(i) for i in range(len(checkpoint.vocab))])
+    assert np.array_equal(checkpoint.model.get_layer("token_pitches").get_weights()[0], expected)
+    assert np.array_equal(checkpoint.model.get_layer("pitch_scores").get_weights()[0], expected.T)
