@@ -54,6 +54,45 @@ def main() -> None:
         print(f"{name:24s} median {statistics.median(values):.2f} s ({seconds / statistics.median(values):.0f}x real time)")
     ratio = statistics.median(timings["fluidsynth program"]) / statistics.median(timings["pyfluidsynth in-process"])
     print(f"ratio: pyfluidsynth in-process (pooled synth, trim and normalise included) is {ratio:.2f}x faster")
+    compare_synth_settings(args.notes, args.repeats, font, folder)
+
+
+SETTINGS = {"1 core, reverb on (shipped)": {}, "synth.cpu-cores = 2": {"synth.cpu-cores": 2},
+            "1 core, reverb off": {"synth.reverb.active": 0}}
+
+
+def compare_synth_settings(notes: int, repeats: int, font: Path, folder: Path) -> None:
+    """FluidSynth's multi-core option and the cost of reverb, on a melody and on 4-note chords,
+    each variant a synth of its own, alternated."""
+    import fluidsynth
+
+    from genre_lstm.midi_io import midi_file_events
+    from genre_lstm.render import _Player
+
+    rng = np.random.default_rng(0)
+    pieces = {
+        "melody": [Step((int(p),), 1.0, float(rng.uniform(0.1, 0.9))) for p in rng.integers(55, 80, notes)],
+        "4-note chords": [Step((int(p) - 12, int(p), int(p) + 4, int(p) + 7), 1.0, float(rng.uniform(0.1, 0.9)))
+                          for p in rng.integers(55, 80, notes)],
+    }
+    synths = {}
+    for name, extra in SETTINGS.items():
+        synth = fluidsynth.Synth(gain=0.5, samplerate=float(SAMPLE_RATE), **{"synth.chorus.active": 0, **extra})
+        synth.sfload(str(font))
+        synths[name] = synth
+    print(f"synth settings, {notes} steps each (medians of {repeats}):")
+    for label, steps in pieces.items():
+        events = midi_file_events(steps_to_midi_file(steps, folder / f"{label[:6]}.mid", tempo_bpm=120))
+        timings = {name: [] for name in synths}
+        for _ in range(repeats):
+            for name, synth in synths.items():
+                synth.system_reset()
+                began = time.perf_counter()
+                player = _Player(synth)
+                player.play(events, len(events))
+                player.finish(events[-1][0] + 1.5)
+                timings[name].append(time.perf_counter() - began)
+        print(f"  {label:14s} " + ", ".join(f"{name}: {statistics.median(v):.3f} s" for name, v in timings.items()))
 
 
 if __name__ == "__main__":
