@@ -158,8 +158,9 @@ class StepsRenderer:
                     events = steps_to_events(steps, tempo_bpm=self.tempo_bpm, program=self.program)
                     if final:
                         _check_length(events, self.max_seconds, "the generated piece")
-                        player.play(events, len(events))
-                        self._samples = player.finish(_end_seconds(events) + RELEASE_TAIL_S)
+                        longest = max((s.duration for s in steps), default=0.0) * 60.0 / self.tempo_bpm
+                        self._samples = _finish_in_two(player, events, _end_seconds(events) + RELEASE_TAIL_S,
+                                                       self._font, longest)
                         return
                     latest_onset = next((at for at, kind, *_ in reversed(events) if kind == "note_on"), 0.0)
                     if latest_onset <= self.max_seconds:
@@ -205,6 +206,53 @@ class _Player:
             self.made = end
         stereo = np.concatenate(self.chunks) if self.chunks else np.zeros(2, np.int16)
         return stereo.reshape(-1, 2)
+
+
+SPLIT_MIN_SECONDS = 30.0  # less audio than this left: one synth finishes alone
+PREROLL_S = 2.0  # besides the longest note: the reverb tail of notes before a second synth starts
+CROSSFADE_S = 0.05
+
+
+def _finish_in_two(player: "_Player", events, total_seconds: float, font: Path, longest_note_s: float) -> np.ndarray:
+    """Render what is left of a piece on ``player``'s synth and a second synth at once, each half on
+    its own core: the second starts early enough (the longest note and a reverb tail) to sound the
+    same at the middle, where the halves are cross-faded. Short remainders finish on one synth."""
+    end = int(round(total_seconds * SAMPLE_RATE))
+    if (end - player.made) / SAMPLE_RATE < SPLIT_MIN_SECONDS:
+        player.play(events, len(events))
+        return player.finish(total_seconds)
+    fade = int(CROSSFADE_S * SAMPLE_RATE)
+    middle = (player.made + end) // 2
+    start = max(player.made, middle - fade - int((PREROLL_S + longest_note_s) * SAMPLE_RATE))
+    times = [at for at, *_ in events]
+    first = bisect.bisect_left(times, start / SAMPLE_RATE)
+    second_half: dict = {}
+
+    def render_second_half() -> None:
+        try:
+            with POOL.borrow(font) as synth:
+                helper = _Player(synth)
+                helper.made = start  # its audio begins at ``start``
+                setup = [e for e in events[:first] if e[1] not in ("note_on", "note_off")]  # programs, controllers
+                helper.play([(start / SAMPLE_RATE, *e[1:]) for e in setup], len(setup))
+                helper.play(events[first:], len(events) - first)
+                second_half["audio"] = helper.finish(total_seconds)
+        except BaseException as error:  # re-raised in the rendering thread
+            second_half["error"] = error
+
+    worker = threading.Thread(target=render_second_half, name="steps-renderer-half", daemon=True)
+    worker.start()
+    player.play(events, bisect.bisect_left(times, (middle + fade) / SAMPLE_RATE))
+    head = player.finish((middle + fade) / SAMPLE_RATE)
+    worker.join()
+    if "error" in second_half:
+        raise second_half["error"]
+    tail = second_half["audio"][middle - fade - start:]
+    ramp = np.linspace(0.0, 1.0, 2 * fade, dtype=np.float32)[:, None]
+    overlap = min(2 * fade, len(head) - (middle - fade), len(tail))
+    blended = (head[middle - fade:middle - fade + overlap] * (1 - ramp[:overlap])
+               + tail[:overlap] * ramp[:overlap]).astype(np.int16)
+    return np.concatenate([head[:middle - fade], blended, tail[overlap:]])
 
 
 def _end_seconds(events) -> float:
