@@ -66,9 +66,11 @@ def iter_make_music(checkpoint, seed: list[Step], settings: GenerationSettings, 
             else:
                 pieces = item
         sampling = time.perf_counter() - started
+        every_steps = [shown(piece.steps, piece.seed) for piece in pieces]
+        for renderer, steps in zip(renderers, every_steps):
+            renderer.complete(steps)  # all variations finish rendering at once, while the MIDI is written
         outputs = []
-        for index, piece in enumerate(pieces):
-            steps = shown(piece.steps, piece.seed)
+        for index, (piece, steps) in enumerate(zip(pieces, every_steps)):
             stem = out_dir / f"{name}-{piece.random_seed}"
             began = time.perf_counter()
             midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,

@@ -123,11 +123,16 @@ class StepsRenderer:
             self._latest = list(steps)
             self._wake.notify()
 
-    def finish(self, steps: list[Step], wav_path: str | os.PathLike) -> Path:
-        """Render the final steps to the end and write the WAV."""
+    def complete(self, steps: list[Step]) -> None:
+        """The final steps: rendering to the end starts at once (``finish`` waits for it)."""
         with self._wake:
             self._latest, self._final = list(steps), True
             self._wake.notify()
+
+    def finish(self, steps: list[Step], wav_path: str | os.PathLike) -> Path:
+        """Render the final steps to the end and write the WAV."""
+        if not self._final:
+            self.complete(steps)
         self._thread.join()
         if self._error is not None:
             raise self._error
