@@ -3,15 +3,21 @@ XLA (tf.function with jit_compile), beside the same matrix products in NumPy as 
 what a batch costs on this CPU. Timed side by side, alternating, medians.
 
     .venv/bin/python benchmarks/bench_step.py [--preset paper] [--calls 300] [--repeats 3]
+    .venv/bin/python benchmarks/bench_step.py --threads   # TensorFlow's intra-op threads: all vs 1
 
 Why: batching variations is only free when reading the weights dominates; this shows where a
-batch of 4 stops being free on this machine, and whether XLA lowers the per-step cost.
+batch of 4 stops being free on this machine, and whether XLA lowers the per-step cost. With
+``--threads`` the same measurement runs in child processes, alternately with TensorFlow's default
+intra-op threads and with one (a thread count is fixed once TensorFlow starts).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -67,7 +73,11 @@ def main() -> None:
     parser.add_argument("--preset", action="append", choices=("paper", "default"))
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", action="store_true", help="compare TensorFlow's intra-op threads: all vs 1")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a child of --threads
     args = parser.parse_args()
+    if args.threads:
+        return compare_threads(args)
     import_keras()
     if backend_name() != "tensorflow":
         raise SystemExit("this benchmark compares TensorFlow's graph and XLA compilation")
@@ -93,11 +103,41 @@ def main() -> None:
                     for (kernel, recurrent), x, h in zip(kernels, xs, hs):
                         x @ kernel + h @ recurrent
                 timings[("NumPy LSTM products", batch)].append((time.perf_counter() - began) / args.calls)
+        if args.json:
+            print(json.dumps({preset: {f"{name}|{b}": statistics.median(v) for (name, b), v in timings.items()}}))
+            continue
         print(f"\npreset {preset} ({checkpoint.parameter_count:,} parameters), ms per step, median of {args.repeats}:")
         for name in [*steps, "NumPy LSTM products"]:
             values = [statistics.median(timings[(name, b)]) for b in BATCHES]
             print(f"  {name:22s} " + ", ".join(f"batch {b}: {1000 * v:.3f} ms ({v / values[0]:.2f}x)"
                                                 for b, v in zip(BATCHES, values)))
+
+
+def compare_threads(args) -> None:
+    """Children with all intra-op threads and with one, alternating; medians over the children."""
+    presets = args.preset or ["paper", "default"]
+    runs: dict = {}
+    for _ in range(args.repeats):
+        for threads in ("all", "1"):
+            env = dict(os.environ)
+            if threads == "1":
+                env["TF_NUM_INTRAOP_THREADS"] = "1"
+            command = [sys.executable, __file__, "--json", "--repeats", "1", "--calls", str(args.calls)]
+            command += [f"--preset={p}" for p in presets]
+            out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    for preset, figures in json.loads(line).items():
+                        for key, value in figures.items():
+                            runs.setdefault((preset, threads, key), []).append(value)
+    print(f"machine: {os.cpu_count()} CPU cores; ms per step, medians of {args.repeats} child runs each")
+    for preset in presets:
+        print(f"\npreset {preset}:")
+        for threads in ("all", "1"):
+            for name in ("graph", "XLA"):
+                values = [statistics.median(runs[(preset, threads, f"{name}|{b}")]) for b in BATCHES]
+                print(f"  intra-op threads {threads:3s} {name:5s} " + ", ".join(
+                    f"batch {b}: {1000 * v:.3f} ms ({v / values[0]:.2f}x)" for b, v in zip(BATCHES, values)))
 
 
 if __name__ == "__main__":
