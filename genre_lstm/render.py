@@ -4,6 +4,8 @@ pyfluidsynth in-process rendered a 500-note piece in 0.40 s against 0.88 s for t
 program (benchmarks/bench_render.py), so synths live in the process, in a lock-guarded pool: each
 render borrows one, so concurrent requests never share a synth, and the soundfont loads once per
 synth. Hostile files are refused before any audio is made (a length limit in seconds).
+Generated steps are rendered while they are sampled (``StepsRenderer``), and what is left after
+sampling is rendered as two halves on two synths at once.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ class StepsRenderer:
 
     A later step never starts before the latest one, so every event before the latest onset is
     final: each ``update`` lets the worker play the synth up to there, and ``finish`` only renders
-    what is left. The WAV equals ``midi_to_wav`` of the MIDI file the same steps make.
+    what is left. The events are those of the MIDI file the same steps make, so the WAV sounds as
+    ``midi_to_wav`` of that file does.
     """
 
     def __init__(self, *, tempo_bpm: float, program: int, soundfont: str | os.PathLike | None = None,
