@@ -274,8 +274,32 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
                              "train_vs_held_out": two_sample_accuracy(real_train, real)}
     figures["yang_lerch"] = {"learned": yang_lerch_overlaps(ours, real), "random": yang_lerch_overlaps(random_rhythm, real)}
     figures["copy"] = {"generated": copy_figures(ours, split.train), "real_held_out": copy_figures(real, split.train)}
+    figures["muspy"] = {"real held-out": muspy_figures(real), "generated": muspy_figures(ours),
+                        "generated, random offsets": muspy_figures(random_rhythm)}
     figures["_sets"] = {"generated": ours, "train": real_train}
     return figures
+
+
+MUSPY_METRICS = ("pitch_class_entropy", "scale_consistency", "empty_beat_rate", "polyphony")
+
+
+def muspy_figures(pieces: list[list[Step]]) -> dict[str, float]:
+    """Means over pieces of muspy's sanity metrics (each piece written to MIDI and read by muspy)."""
+    import tempfile
+
+    import muspy
+
+    from .midi_io import steps_to_muspy
+
+    values: dict[str, list[float]] = {name: [] for name in MUSPY_METRICS}
+    with tempfile.TemporaryDirectory() as folder:
+        for steps in pieces:
+            music = steps_to_muspy(steps, folder)
+            for name in MUSPY_METRICS:
+                value = float(getattr(muspy, name)(music))
+                if math.isfinite(value):
+                    values[name].append(value)
+    return {name: float(np.mean(v)) if v else float("nan") for name, v in values.items()}
 
 
 def window_positions(pieces: list[Piece], length: int) -> list[tuple[int, int]]:
@@ -384,6 +408,12 @@ def evaluation_markdown(results: list[dict], command: str, accuracy: dict | None
     for r in results:
         (g_share, g_run), (r_share, r_run) = r["copy"]["generated"], r["copy"]["real_held_out"]
         lines.append(f"| {r['genre']} | {g_share:.3f} | {g_run} | {r_share:.3f} | {r_run} |")
+    lines += ["", "## muspy's sanity metrics (each window written to MIDI, read by muspy; means)", "",
+              "| genre | set | " + " | ".join(name.replace("_", " ") for name in MUSPY_METRICS) + " |",
+              "|---|---|" + "---|" * len(MUSPY_METRICS)]
+    for r in results:
+        for label, figures in r.get("muspy", {}).items():
+            lines.append(f"| {r['genre']} | {label} | " + " | ".join(f"{figures[n]:.3f}" for n in MUSPY_METRICS) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -201,6 +201,18 @@ def steps_to_events(steps: list[Step], *, tempo_bpm: float = 100.0, program: int
     return events
 
 
+def steps_to_muspy(steps: list[Step], folder: str | os.PathLike):
+    """Steps as a ``muspy.Music``, through a MIDI file in ``folder`` read by muspy's own MIDI reader
+    (muspy's music21 reader is broken with music21 10), for muspy's sanity metrics."""
+    import muspy
+
+    path = steps_to_midi_file(steps, Path(folder) / "muspy.mid", tempo_bpm=120.0)
+    try:
+        return muspy.read_midi(str(path))
+    except Exception as error:  # muspy wraps mido and pretty_midi, which have no common error class
+        raise MusicReadError(f"muspy cannot read {path.name}: {_short(error)}") from error
+
+
 def midi_file_text(path: str | os.PathLike) -> dict[str, str]:
     """The key=value text meta events of a MIDI file (the generation parameters we write)."""
     midi = _open_midi(Path(path))

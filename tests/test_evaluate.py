@@ -47,3 +47,13 @@ def test_paper_baseline_is_scored_on_the_same_steps_as_the_lstm(tiny_checkpoint,
     assert math.isclose(every["lstm_token_same_steps"], whole.token, rel_tol=1e-9)  # all steps: the same mean
     sample = score_paper(tiny_paper, held_out, backoff, per_step, count=50)
     assert sample["steps"] == 50 and math.isfinite(sample["lstm_token_same_steps"])
+
+
+def test_muspy_metrics_read_our_midi(irish_pieces):
+    from genre_lstm.evaluate import muspy_figures
+
+    melody = muspy_figures([p.steps[:64] for p in irish_pieces[:3]])
+    chords = muspy_figures([[Step((60, 64, 67), 1.0, 1.0)] * 16])
+    assert 0 < melody["pitch_class_entropy"] < math.log2(12) and 0.5 < melody["scale_consistency"] <= 1
+    assert math.isclose(melody["polyphony"], 1.0) and math.isclose(chords["polyphony"], 3.0)
+    assert math.isclose(chords["scale_consistency"], 1.0) and chords["empty_beat_rate"] == 0.0
