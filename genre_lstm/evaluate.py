@@ -153,8 +153,9 @@ def score_paper(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, lstm_
     window = checkpoint.config.window
     tokens = np.concatenate([np.full(window, END_ID, np.int64), stream.tokens])
     lstm = np.concatenate([lstm_per_step[p.id] for p in pieces if p.steps])
-    targets = np.sort(np.random.default_rng(0).choice(np.arange(1, len(stream.tokens)),
-                                                      size=min(count, len(stream.tokens) - 1), replace=False))
+    # targets with a full window of real ids before them, as in the paper's training windows
+    candidates = np.arange(min(window, len(stream.tokens) - 1), len(stream.tokens))
+    targets = np.sort(np.random.default_rng(0).choice(candidates, size=min(count, len(candidates)), replace=False))
     nll, hits = [], []
     for start in range(0, len(targets), batch):
         chosen = targets[start:start + batch]

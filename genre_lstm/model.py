@@ -43,6 +43,8 @@ class ModelConfig:
         if self.preset not in PRESETS:
             raise InvalidParameterError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         self.units = [int(u) for u in self.units]
+        if self.pitch_features and self.preset == "paper":
+            raise InvalidParameterError("pitch features are a default-preset option; the paper preset has none")
 
     @property
     def has_rhythm(self) -> bool:

@@ -54,9 +54,11 @@ def iter_make_music(checkpoint, seed: list[Step], settings: GenerationSettings, 
         steps = (seed_steps + piece_steps) if include_seed else piece_steps
         return transpose_steps(steps, transpose) if transpose else steps
 
-    # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
-    renderers = [StepsRenderer(tempo_bpm=tempo, program=program) for _ in range(settings.variations)] if audio else []
+    settings.checked(checkpoint.config, len(checkpoint.vocab))  # before any renderer starts a thread
+    renderers: list[StepsRenderer] = []
     try:
+        # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
+        renderers += [StepsRenderer(tempo_bpm=tempo, program=program) for _ in range(settings.variations if audio else 0)]
         pieces = None
         for item in iter_generate(checkpoint, seed, settings):
             if isinstance(item, Progress):

@@ -113,7 +113,7 @@ class StepsRenderer:
         self._font = Path(soundfont) if soundfont else find_soundfont()
         self._latest: list[Step] | None = None
         self._final = False
-        self._closed = False
+        self._closed = threading.Event()
         self._error: BaseException | None = None
         self._samples: np.ndarray | None = None
         self._wake = threading.Condition()
@@ -134,6 +134,8 @@ class StepsRenderer:
 
     def finish(self, steps: list[Step], wav_path: str | os.PathLike) -> Path:
         """Render the final steps to the end and write the WAV."""
+        if self._closed.is_set():
+            raise RenderCancelled("rendering was stopped")
         if not self._final:
             self.complete(steps)
         self._thread.join()
@@ -142,23 +144,23 @@ class StepsRenderer:
         return write_wav(wav_path, finish_samples(self._samples))
 
     def close(self) -> None:
-        """Abandon the rendering (generation was stopped); the synth goes back to the pool."""
+        """Abandon the rendering (generation was stopped, or it is done); the synths go back to the pool."""
         with self._wake:
-            self._closed = True
+            self._closed.set()
             self._wake.notify()
         self._thread.join()
 
     def _next_job(self) -> tuple[list[Step] | None, bool]:
         with self._wake:
-            while self._latest is None and not self._closed:
+            while self._latest is None and not self._closed.is_set():
                 self._wake.wait()
             steps, self._latest = self._latest, None
-            return (None if self._closed else steps), self._final
+            return (None if self._closed.is_set() else steps), self._final
 
     def _work(self) -> None:
         try:
             with POOL.borrow(self._font) as synth:
-                player = _Player(synth)
+                player = _Player(synth, self._closed)
                 while True:
                     steps, final = self._next_job()
                     if steps is None:
@@ -173,15 +175,22 @@ class StepsRenderer:
                     latest_onset = next((at for at, kind, *_ in reversed(events) if kind == "note_on"), 0.0)
                     if latest_onset <= self.max_seconds:
                         player.play(events, bisect.bisect_left([at for at, *_ in events], latest_onset))
+        except RenderCancelled:
+            return
         except BaseException as error:  # handed to the caller of finish()
             self._error = error
+
+
+class RenderCancelled(RenderError):
+    """A streaming render was closed before it finished."""
 
 
 class _Player:
     """Plays time-ordered synth events into audio, a prefix at a time."""
 
-    def __init__(self, synth) -> None:
+    def __init__(self, synth, cancelled: threading.Event | None = None) -> None:
         self.synth = synth
+        self.cancelled = cancelled or threading.Event()  # set: stop between events, raise RenderCancelled
         self.chunks: list[np.ndarray] = []
         self.made = 0  # frames rendered
         self.played = 0  # events sent
@@ -190,6 +199,8 @@ class _Player:
         """Send events[played:until], rendering the audio between them (not past the last one)."""
         synth = self.synth
         for at, kind, channel, a, b in events[self.played:until]:
+            if self.cancelled.is_set():
+                raise RenderCancelled("rendering was stopped")
             due = int(round(at * SAMPLE_RATE))
             if due > self.made:
                 self.chunks.append(synth.get_samples(due - self.made))
@@ -231,7 +242,10 @@ def _finish_in_two(player: "_Player", events, total_seconds: float, font: Path, 
         return player.finish(total_seconds)
     fade = int(CROSSFADE_S * SAMPLE_RATE)
     middle = (player.made + end) // 2
-    start = max(player.made, middle - fade - int((PREROLL_S + longest_note_s) * SAMPLE_RATE))
+    start = middle - fade - int((PREROLL_S + longest_note_s) * SAMPLE_RATE)
+    if start < player.made:  # notes already sent to the first synth would be missing from the second
+        player.play(events, len(events))
+        return player.finish(total_seconds)
     times = [at for at, *_ in events]
     first = bisect.bisect_left(times, start / SAMPLE_RATE)
     second_half: dict = {}
@@ -239,20 +253,23 @@ def _finish_in_two(player: "_Player", events, total_seconds: float, font: Path, 
     def render_second_half() -> None:
         try:
             with POOL.borrow(font) as synth:
-                helper = _Player(synth)
+                helper = _Player(synth, player.cancelled)
                 helper.made = start  # its audio begins at ``start``
-                setup = [e for e in events[:first] if e[1] not in ("note_on", "note_off")]  # programs, controllers
-                helper.play([(start / SAMPLE_RATE, *e[1:]) for e in setup], len(setup))
-                helper.play(events[first:], len(events) - first)
+                setup = [(start / SAMPLE_RATE, *e[1:]) for e in events[:first]
+                         if e[1] not in ("note_on", "note_off")]  # programs and controllers so far
+                rest = setup + events[first:]
+                helper.play(rest, len(rest))
                 second_half["audio"] = helper.finish(total_seconds)
         except BaseException as error:  # re-raised in the rendering thread
             second_half["error"] = error
 
     worker = threading.Thread(target=render_second_half, name="steps-renderer-half", daemon=True)
     worker.start()
-    player.play(events, bisect.bisect_left(times, (middle + fade) / SAMPLE_RATE))
-    head = player.finish((middle + fade) / SAMPLE_RATE)
-    worker.join()
+    try:
+        player.play(events, bisect.bisect_left(times, (middle + fade) / SAMPLE_RATE))
+        head = player.finish((middle + fade) / SAMPLE_RATE)
+    finally:
+        worker.join()
     if "error" in second_half:
         raise second_half["error"]
     tail = second_half["audio"][middle - fade - start:]

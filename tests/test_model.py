@@ -74,3 +74,10 @@ def test_pitch_features_make_chords_sharing_notes_score_alike():
     query[[60, 64]] = 1.0
     scores = query @ kernel
     assert scores[2] == scores[3] == 2 and scores[4] == 0
+
+
+def test_the_paper_preset_has_no_pitch_features():
+    from genre_lstm.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="pitch features"):
+        ModelConfig.for_preset("paper", 50, pitch_features=True)

@@ -28,3 +28,13 @@ def test_stopping_generation_stops_its_renderers(tiny_checkpoint, tmp_path):
     running.close()  # what a cancelled request does
     assert not [t for t in threading.enumerate() if t.name == "steps-renderer"]
     assert not list(tmp_path.iterdir())
+
+
+def test_bad_settings_fail_before_any_renderer_starts(tiny_checkpoint, tmp_path):
+    import pytest
+
+    from genre_lstm.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="variations"):
+        make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationSettings(variations=1000), tmp_path)
+    assert not [t for t in threading.enumerate() if t.name.startswith("steps-renderer")]

@@ -62,3 +62,11 @@ def test_streaming_render_refuses_absurd_lengths_at_the_end(tmp_path):
     renderer = StepsRenderer(tempo_bpm=4, program=0)
     with pytest.raises(RenderError, match="limit"):
         renderer.finish([Step((60,), 4.0, 4.0)] * 20, tmp_path / "slow.wav")
+
+
+def test_a_closed_renderer_refuses_to_finish(tmp_path):
+    renderer = StepsRenderer(tempo_bpm=120, program=0)
+    renderer.update([Step((60,), 1.0, 1.0)] * 400)
+    renderer.close()
+    with pytest.raises(RenderError, match="stopped"):
+        renderer.finish([Step((60,), 1.0, 1.0)] * 400, tmp_path / "x.wav")
