@@ -321,6 +321,7 @@ def _train_tab(genre_dropdown) -> None:
 
 def main() -> None:
     service.limit_malloc_arenas()
+    service.one_inference_thread()
     demo = build_demo()
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), max_file_size=MAX_UPLOAD)

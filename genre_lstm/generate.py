@@ -100,7 +100,7 @@ class StepRunner:
         prime, step = inference_models(model, config)
         self.outputs = len(input_names(config))
         self._prime = compile_inference(prime, numpy_outputs=self.outputs)
-        self._step = compile_inference(step, numpy_outputs=self.outputs)
+        self._step = compile_inference(step, numpy_outputs=self.outputs, fixed_shapes=True)
         self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
     def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:

@@ -175,6 +175,15 @@ def limit_malloc_arenas(count: int = 2) -> None:
         pass
 
 
+def one_inference_thread() -> None:
+    """Run TensorFlow's operations on one thread (unless the environment says otherwise), before it
+    starts: a step of the default model is as fast on one core, four variations then cost 1.1x one
+    instead of 1.35x (benchmarks/bench_step.py --threads), and the other core renders the audio."""
+    import os
+
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+
+
 def release_freed_memory() -> None:
     """Hand memory freed by a request (tens of MB of audio buffers) back to the system, so a
     long-running server does not grow from allocator fragmentation (glibc only; no-op elsewhere)."""
