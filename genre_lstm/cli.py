@@ -293,7 +293,7 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _card_with_figures(result: dict, genre_share: float | None) -> None:
+def _card_with_figures(result: dict, genre_share: dict | None) -> None:
     """Rewrite a shipped genre's model card with its held-out figures."""
     from .card import write_model_card
     from .genres import get_genre, representation_note
@@ -315,7 +315,8 @@ def _card_with_figures(result: dict, genre_share: float | None) -> None:
             result["copy"]["generated"][0], result["copy"]["real_held_out"][0]),
     }
     if genre_share is not None:
-        figures["genre accuracy of generated pieces"] = f"{genre_share:.3f}"
+        figures["genre accuracy of generated pieces (real held-out)"] = (
+            f"{genre_share['generated']:.3f} ({genre_share['held_out']:.3f})")
     write_model_card(genre.local_dir(), title=f"genre-lstm: {genre.name}",
                      summary=f"An LSTM that continues music in the style of: {genre.source}. "
                              "See EVALUATION.md in the genre-lstm repository for how each figure is measured.",
