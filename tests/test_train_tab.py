@@ -86,11 +86,15 @@ def test_in_the_browser_upload_train_watch_stop_and_generate(server, midi_files)
             page.locator("#train-minutes input[type=number]").press("Enter")
             page.locator("#train-start").click()
             page.wait_for_selector("#train-report :text('10 files read')", timeout=60_000)
-            page.wait_for_selector("#train-status :text('Training: epoch 2')", timeout=180_000)
+            # The status is polled every 2 s: on a quiet machine a small job may pass epoch 2, or even
+            # stop early on its own, between two polls.
+            status = "document.querySelector('#train-status')?.innerText || ''"
+            page.wait_for_function(f"() => /Training: epoch ([2-9]|[1-9][0-9]+)|Training finished/.test({status})",
+                                   timeout=180_000)
             page.locator("#train-plot canvas, #train-plot svg").first.wait_for(timeout=30_000)
             page.screenshot(path=str(SCREENSHOTS / "train.png"), full_page=True)
             page.locator("#train-stop").click()
-            page.wait_for_selector("#train-status :text('Training stopped')", timeout=120_000)
+            page.wait_for_function(f"() => /Training (stopped|finished)/.test({status})", timeout=120_000)
             zip_link = page.locator("#train-zip a[href]").first
             assert Path(zip_link.get_attribute("href").split("?")[0]).suffix == ".zip"
             page.get_by_role("tab", name="Generate").first.click()
