@@ -164,9 +164,8 @@ def score_paper(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, lstm_
         probabilities = np.asarray(checkpoint.model(x, training=False), dtype=np.float64)
         wanted = stream.tokens[chosen]
         nll += list(-np.log(np.clip(probabilities[np.arange(len(chosen)), wanted], 1e-30, None)))
-        nll[-len(chosen):] = [v - (backoff.log_prob(sets[i]) if stream.tokens[i] == RARE_ID else 0.0)
-                              for v, i in zip(nll[-len(chosen):], chosen)]
         hits += list(np.argmax(probabilities, axis=1) == wanted)
+    nll = np.array(nll) - [backoff.log_prob(sets[i]) if stream.tokens[i] == RARE_ID else 0.0 for i in targets]
     return {**Likelihood(float(np.mean(nll)), None, None, float(np.mean(hits)), len(nll)).__dict__,
             "lstm_token_same_steps": float(np.mean(lstm[targets - 1]))}
 
@@ -178,7 +177,7 @@ def score_ngram(train: list[Piece], test: list[Piece], vocab: Vocabulary, order:
     model = KneserNey(order, len(vocab)).fit(train_stream.tokens)
     test_stream, sets = exact_stream(test, vocab)
     tokens = [int(t) for t in test_stream.tokens]
-    nll, hits = [], []
+    nll = []
     for i in range(1, len(tokens)):
         history = tokens[max(0, i - order + 1):i]
         p = model.prob(history, tokens[i])

@@ -16,6 +16,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
+
 from .errors import CheckpointError, InvalidParameterError
 from .tokenizer import N_DURATIONS, N_SHIFTS
 
@@ -230,10 +232,8 @@ def _head_logits(config: ModelConfig, layers: dict, head: str, x):
 PITCH_FEATURES = 128 + 12 + 12
 
 
-def pitch_feature_table(pitch_sets: list[tuple[int, ...]]) -> "np.ndarray":
+def pitch_feature_table(pitch_sets: list[tuple[int, ...]]) -> np.ndarray:
     """(V, PITCH_FEATURES) 0/1 features of each token's pitch set (all zero for the special tokens)."""
-    import numpy as np
-
     table = np.zeros((len(pitch_sets), PITCH_FEATURES), dtype="float32")
     for index, pitches in enumerate(pitch_sets):
         for pitch in pitches:

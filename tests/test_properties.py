@@ -1,6 +1,5 @@
 """Property-based tests of the token layer and the sampler (hypothesis)."""
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
