@@ -276,7 +276,8 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
     figures["copy"] = {"generated": copy_figures(ours, split.train), "real_held_out": copy_figures(real, split.train)}
     figures["muspy"] = {"real held-out": muspy_figures(real), "generated": muspy_figures(ours),
                         "generated, random offsets": muspy_figures(random_rhythm)}
-    figures["_sets"] = {"generated": ours, "train": real_train, "held_out": real}
+    figures["_sets"] = {"generated": ours, "held_out": real,
+                        "all_train": [split.train[i].steps[at:at + length] for i, at in train_positions]}
     return figures
 
 
@@ -315,7 +316,7 @@ def _continue_each(checkpoint, contexts, length, rhythm) -> list[list[Step]]:
     pieces = []
     for k, context in enumerate(contexts):
         settings = GenerationSettings(length=length, rhythm=rhythm, random_seed=1000 + k,
-                                      temperature=checkpoint.defaults.temperature)
+                                      temperature=checkpoint.defaults.temperature, top_k=checkpoint.defaults.top_k)
         pieces.append(generate(checkpoint, context, settings)[0].steps)
     return pieces
 
@@ -331,18 +332,19 @@ def _markov_pieces(chain: "MarkovChain", vocab: Vocabulary, contexts, length) ->
 
 
 def genre_accuracy(results: list[dict]) -> dict[str, dict[str, float]]:
-    """A classifier trained on real training windows of every genre: the share of each genre's
-    generated windows it assigns to that genre, and of its real held-out windows (what the features
-    can tell apart at all)."""
+    """A classifier trained on every real training window of every genre (classes weighted by their
+    window counts): the share of each genre's generated windows it assigns to that genre, and of its
+    real held-out windows (what the features can tell apart at all)."""
     from sklearn.ensemble import RandomForestClassifier
 
     from .features import piece_features
 
     x, y = [], []
     for label, r in enumerate(results):
-        x += [piece_features(p) for p in r["_sets"]["train"]]
-        y += [label] * len(r["_sets"]["train"])
-    forest = RandomForestClassifier(n_estimators=300, random_state=0, n_jobs=1).fit(np.array(x), np.array(y))
+        x += [piece_features(p) for p in r["_sets"]["all_train"]]
+        y += [label] * len(r["_sets"]["all_train"])
+    forest = RandomForestClassifier(n_estimators=300, random_state=0, n_jobs=1, class_weight="balanced")
+    forest.fit(np.array(x), np.array(y))
     shares = {}
     for label, r in enumerate(results):
         shares[r["genre"]] = {
@@ -351,11 +353,42 @@ def genre_accuracy(results: list[dict]) -> dict[str, dict[str, float]]:
     return shares
 
 
+RHYTHM_DISTANCES = ("inter-onset interval", "note length")
+
+
+def target_checks(result: dict, genre_share: dict | None = None) -> dict[str, bool | None]:
+    """The issue's targets for one genre, each met (True), missed (False) or not measured (None)."""
+    model, ngrams, two = result["model"], result["ngrams"], result["two_sample"]
+    best = min(g["token"] for g in ngrams.values())
+    paper = result.get("paper")
+    (g_share, g_run), (r_share, r_run) = result["copy"]["generated"], result["copy"]["real_held_out"]
+    learned, random = result["yang_lerch"]["learned"], result["yang_lerch"]["random"]
+    return {
+        ">= 5% better than the best n-gram": (best - model["token"]) / best >= 0.05,
+        "better than the paper preset": None if paper is None else paper["lstm_token_same_steps"] < paper["token"],
+        "two-sample <= 0.75": two["lstm"][0] <= 0.75,
+        "two-sample >= 0.10 below order-5 Markov": two["lstm"][0] <= two["markov5"][0] - 0.10 + 1e-9,
+        "genre accuracy >= 0.90": None if genre_share is None else genre_share["generated"] >= 0.90,
+        "copying <= 1.5x real": g_share <= 1.5 * r_share + 1e-9 and g_run <= 1.5 * r_run,
+        "learned rhythm beats random offsets": all(learned[k] > random[k] for k in RHYTHM_DISTANCES),
+    }
+
+
+def _targets_section(results: list[dict], accuracy: dict | None) -> list[str]:
+    checks = {r["genre"]: target_checks(r, (accuracy or {}).get(r["genre"])) for r in results}
+    names = list(next(iter(checks.values())))
+    mark = {True: "met", False: "**missed**", None: "not measured"}
+    return ["## Targets (met / missed, from the tables below)", "",
+            "| genre | " + " | ".join(names) + " |", "|---|" + "---|" * len(names),
+            *(f"| {genre} | " + " | ".join(mark[c[n]] for n in names) + " |" for genre, c in checks.items()), ""]
+
+
 def evaluation_markdown(results: list[dict], command: str, accuracy: dict | None = None) -> str:
     """EVALUATION.md from ``evaluate_genre`` results."""
     lines = ["# Evaluation", "", f"Regenerate with `{command}`. Held-out test pieces of each genre (split by piece);",
              "nats per step, end-of-piece steps included; token = exact pitch set on an open basis (rare",
              "chords: rare-token probability x pitch-set back-off), so no step is skipped.", "",
+             *_targets_section(results, accuracy),
              "## Likelihood (nats per step, lower is better)", "",
              "| genre | test steps | LSTM token | LSTM duration | LSTM shift | LSTM top-1 | best n-gram token (order) | LSTM vs best n-gram |",
              "|---|---|---|---|---|---|---|---|"]
@@ -396,7 +429,7 @@ def evaluation_markdown(results: list[dict], command: str, accuracy: dict | None
         lines.append(f"| {r['genre']} | {r['window']['length']} x {r['window']['count']} | " + " | ".join(f"{t[k][0]:.3f} +/- {t[k][1]:.3f}"
                                                      for k in ("lstm", "markov3", "markov5", "train_vs_held_out")) + " |")
     if accuracy:
-        lines += ["", "## Genre accuracy (classifier trained on real pieces of all genres, applied to generated)", "",
+        lines += ["", "## Genre accuracy (classifier trained on every real training window of all genres, applied to generated)", "",
                   "The same classifier on real held-out windows says how far these features can tell the genres "
                   "apart at all.", "",
                   "| genre | share of generated windows assigned to their own genre | real held-out windows |",

@@ -40,6 +40,7 @@ class ModelConfig:
     n_durations: int = N_DURATIONS
     n_shifts: int = N_SHIFTS
     pitch_features: bool = False  # default preset: tokens also seen and scored through their pitches
+    top_line_features: bool = False  # with pitch_features: each token's highest pitch is a feature of its own
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -47,6 +48,8 @@ class ModelConfig:
         self.units = [int(u) for u in self.units]
         if self.pitch_features and self.preset == "paper":
             raise InvalidParameterError("pitch features are a default-preset option; the paper preset has none")
+        if self.top_line_features and not self.pitch_features:
+            raise InvalidParameterError("top-line features extend pitch features; set pitch_features too")
 
     @property
     def has_rhythm(self) -> bool:
@@ -139,10 +142,11 @@ def _make_layers(config: ModelConfig) -> dict:
         # Fixed tables of each token's pitches (set by ``set_pitch_tables``): the input adds a projection
         # of the sounding pitches, the output adds a score per pitch summed over each token's pitches,
         # so what is learned of one chord carries over to every chord sharing its notes or key.
-        layers["token_pitches"] = keras.layers.Embedding(config.vocab_size, PITCH_FEATURES, trainable=False,
+        features = pitch_feature_count(config)
+        layers["token_pitches"] = keras.layers.Embedding(config.vocab_size, features, trainable=False,
                                                          name="token_pitches")
         layers["pitch_embedding"] = keras.layers.Dense(config.embed_dim, use_bias=False, name="pitch_embedding")
-        layers["pitch_query"] = keras.layers.Dense(PITCH_FEATURES, name="pitch_query")
+        layers["pitch_query"] = keras.layers.Dense(features, name="pitch_query")
         layers["pitch_scores"] = keras.layers.Dense(config.vocab_size, use_bias=False, trainable=False,
                                                     name="pitch_scores")
         layers["token_sum"] = keras.layers.Add(name="token_sum")
@@ -228,25 +232,34 @@ def _head_logits(config: ModelConfig, layers: dict, head: str, x):
     return logits
 
 
-# A token's pitch features: its MIDI pitches, its pitch classes, and its lowest pitch's class.
+# A token's pitch features: its MIDI pitches, its pitch classes, and its lowest pitch's class; with
+# top-line features also its highest pitch, so the melody's next note is scored directly (a chord
+# token alone leaves the model to learn each chord's top note separately).
 PITCH_FEATURES = 128 + 12 + 12
+TOP_LINE_FEATURES = 128
 
 
-def pitch_feature_table(pitch_sets: list[tuple[int, ...]]) -> np.ndarray:
-    """(V, PITCH_FEATURES) 0/1 features of each token's pitch set (all zero for the special tokens)."""
-    table = np.zeros((len(pitch_sets), PITCH_FEATURES), dtype="float32")
+def pitch_feature_count(config: ModelConfig) -> int:
+    return PITCH_FEATURES + (TOP_LINE_FEATURES if config.top_line_features else 0)
+
+
+def pitch_feature_table(pitch_sets: list[tuple[int, ...]], *, top_line: bool = False) -> np.ndarray:
+    """(V, features) 0/1 features of each token's pitch set (all zero for the special tokens)."""
+    table = np.zeros((len(pitch_sets), PITCH_FEATURES + (TOP_LINE_FEATURES if top_line else 0)), dtype="float32")
     for index, pitches in enumerate(pitch_sets):
         for pitch in pitches:
             table[index, pitch] = 1.0
             table[index, 128 + pitch % 12] = 1.0
         if pitches:
             table[index, 140 + min(pitches) % 12] = 1.0
+            if top_line:
+                table[index, PITCH_FEATURES + max(pitches)] = 1.0
     return table
 
 
-def set_pitch_tables(model, pitch_sets: list[tuple[int, ...]]) -> None:
+def set_pitch_tables(model, config: ModelConfig, pitch_sets: list[tuple[int, ...]]) -> None:
     """Fill a new ``pitch_features`` model's fixed tables from its vocabulary (weights files keep them)."""
-    table = pitch_feature_table(pitch_sets)
+    table = pitch_feature_table(pitch_sets, top_line=config.top_line_features)
     model.get_layer("token_pitches").set_weights([table])
     model.get_layer("pitch_scores").set_weights([table.T])
 

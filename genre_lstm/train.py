@@ -237,7 +237,7 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
         if base:
             model.set_weights(base.model.get_weights())
         elif config.pitch_features:
-            set_pitch_tables(model, [vocab.pitches_of(i) for i in range(len(vocab))])
+            set_pitch_tables(model, config, [vocab.pitches_of(i) for i in range(len(vocab))])
         compile_model(model, config, settings.learning_rate)
         state = {"fingerprint": fingerprint, "epoch": 0, "best_val_loss": None, "best_epoch": 0,
                  "wait": 0, "seconds": 0.0, "history": []}

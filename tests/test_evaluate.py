@@ -59,3 +59,43 @@ def test_muspy_metrics_read_our_midi(irish_pieces):
     assert 0 < melody["pitch_class_entropy"] < math.log2(12) and 0.5 < melody["scale_consistency"] <= 1
     assert math.isclose(melody["polyphony"], 1.0) and math.isclose(chords["polyphony"], 3.0)
     assert math.isclose(chords["scale_consistency"], 1.0) and chords["empty_beat_rate"] == 0.0
+
+
+def test_genre_classifier_tells_fiddle_tunes_from_polyphony(irish_pieces, palestrina_path):
+    from genre_lstm.corpus import read_pieces
+    from genre_lstm.evaluate import genre_accuracy
+
+    def windows(pieces):
+        return [p.steps[at:at + 16] for p in pieces for at in range(0, len(p.steps) - 15, 16)]
+
+    masses = read_pieces(sorted(palestrina_path.parent.glob("Agnus_0*.krn"))[:5]).pieces
+    mass_train, mass_held = windows(masses[:4]), windows(masses[4:])
+    fiddle_train, fiddle_held = windows(irish_pieces[:30]), windows(irish_pieces[30:])
+    results = [{"genre": "fiddle", "_sets": {"all_train": fiddle_train, "held_out": fiddle_held,
+                                              "generated": mass_held}},
+               {"genre": "mass", "_sets": {"all_train": mass_train, "held_out": mass_held,
+                                            "generated": fiddle_held}}]
+    shares = genre_accuracy(results)
+    assert shares["fiddle"]["held_out"] > 0.9 and shares["mass"]["held_out"] > 0.9
+    assert shares["fiddle"]["generated"] < 0.1 and shares["mass"]["generated"] < 0.1  # the other genre's music
+
+
+def test_target_checks_follow_the_issue_thresholds():
+    from genre_lstm.evaluate import evaluation_markdown, target_checks
+
+    rhythm = {"pitch count": 0.9, "inter-onset interval": 0.9, "note length": 0.8}
+    result = {"genre": "g", "model": {"token": 2.0, "duration": 0.5, "shift": 0.3, "accuracy": 0.4, "steps": 10},
+              "ngrams": {1: {"token": 2.5}, 3: {"token": 2.2}},
+              "two_sample": {"lstm": (0.74, 0.05), "markov3": (0.9, 0.04), "markov5": (0.85, 0.04),
+                             "train_vs_held_out": (0.6, 0.07)},
+              "copy": {"generated": (0.01, 12), "real_held_out": (0.05, 9)},
+              "yang_lerch": {"learned": rhythm, "random": dict(rhythm, **{"note length": 0.1})},
+              "window": {"length": 64, "count": 100}}
+    checks = target_checks(result, {"generated": 0.89, "held_out": 0.9})
+    assert checks[">= 5% better than the best n-gram"] and checks["two-sample <= 0.75"]
+    assert checks["two-sample >= 0.10 below order-5 Markov"] and checks["copying <= 1.5x real"]
+    assert checks["genre accuracy >= 0.90"] is False and checks["better than the paper preset"] is None
+    assert checks["learned rhythm beats random offsets"] is False  # inter-onset interval only ties
+    result["two_sample"]["lstm"] = (0.76, 0.05)
+    assert not target_checks(result)["two-sample <= 0.75"] and target_checks(result)["genre accuracy >= 0.90"] is None
+    assert "| g | met | not measured | **missed** |" in evaluation_markdown([result], "genre-lstm evaluate")

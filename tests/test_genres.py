@@ -55,6 +55,7 @@ def test_pitch_feature_genres_ship_the_pitch_tables_of_their_vocabulary(genre):
 
     checkpoint = get_checkpoint(genre)
     assert checkpoint.config.pitch_features
-    expected = pitch_feature_table([checkpoint.vocab.pitches_of(i) for i in range(len(checkpoint.vocab))])
+    expected = pitch_feature_table([checkpoint.vocab.pitches_of(i) for i in range(len(checkpoint.vocab))],
+                                   top_line=checkpoint.config.top_line_features)
     assert np.array_equal(checkpoint.model.get_layer("token_pitches").get_weights()[0], expected)
     assert np.array_equal(checkpoint.model.get_layer("pitch_scores").get_weights()[0], expected.T)

@@ -22,12 +22,13 @@ def test_paper_preset_is_fig5_layer_for_layer():
     assert model.count_params() == 7_381_077
 
 
-@pytest.mark.parametrize("pitch_features", [False, True])
-def test_step_model_matches_the_full_model_at_every_step(pitch_features):
-    config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, pitch_features=pitch_features)
+@pytest.mark.parametrize("features", [{}, {"pitch_features": True},
+                                      {"pitch_features": True, "top_line_features": True}])
+def test_step_model_matches_the_full_model_at_every_step(features):
+    config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, **features)
     model = build_model(config)
-    if pitch_features:
-        set_pitch_tables(model, [(), ()] + [(48 + i, 55 + i % 7) for i in range(38)])
+    if config.pitch_features:
+        set_pitch_tables(model, config, [(), ()] + [(48 + i, 55 + i % 7) for i in range(38)])
     prime, step = inference_models(model, config)
     tables = rhythm_tables(model)
     rng = np.random.default_rng(0)
@@ -62,12 +63,19 @@ def test_pitch_features_describe_each_tokens_pitches_classes_and_bass():
     assert set(np.flatnonzero(table[2])) == {43, 71, 128 + 7, 128 + 11, 140 + 7}
 
 
+def test_top_line_features_add_each_tokens_highest_pitch():
+    table = pitch_feature_table([(), (60, 64, 67), (43, 71)], top_line=True)
+    assert table.shape == (3, 152 + 128)
+    np.testing.assert_array_equal(table[:, :152], pitch_feature_table([(), (60, 64, 67), (43, 71)]))
+    assert list(np.flatnonzero(table[1, 152:])) == [67] and list(np.flatnonzero(table[2, 152:])) == [71]
+
+
 def test_pitch_features_make_chords_sharing_notes_score_alike():
     """A new network with pitch features already ranks tokens by shared pitches: what it learns
     for one chord moves every chord with the same notes."""
     config = ModelConfig.for_preset("default", 5, units=[8], embed_dim=4, pitch_features=True)
     model = build_model(config)
-    set_pitch_tables(model, [(), (), (60, 64, 67), (60, 64), (50, 53)])
+    set_pitch_tables(model, config, [(), (), (60, 64, 67), (60, 64), (50, 53)])
     kernel = model.get_layer("pitch_scores").get_weights()[0]
     assert kernel.shape == (152, 5) and not model.get_layer("pitch_scores").trainable
     query = np.zeros(152, "float32")
@@ -81,3 +89,5 @@ def test_the_paper_preset_has_no_pitch_features():
 
     with pytest.raises(InvalidParameterError, match="pitch features"):
         ModelConfig.for_preset("paper", 50, pitch_features=True)
+    with pytest.raises(InvalidParameterError, match="pitch_features too"):
+        ModelConfig.for_preset("default", 50, top_line_features=True)
