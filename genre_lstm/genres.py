@@ -91,5 +91,8 @@ def representation_note(genre: Genre) -> str:
                  "real-vs-generated accuracy 0.965 -> 0.755).")
     if genre.train.get("model", {}).get("top_line_features"):
         note += ("\n- Top-line features: each token's highest pitch is one more feature of its own, so the melody's "
-                 "next note gets a score of its own instead of being learned chord by chord.")
+                 "next note gets a score of its own instead of being learned chord by chord (baroque-chorale, trained "
+                 "24 epochs instead of 16 in the same run: held-out loss 4.063 -> 4.055 nats per step, "
+                 "real-vs-generated accuracy 0.755 -> 0.685; on classical-quartet it changed neither, so the quartets "
+                 "do without).")
     return note
