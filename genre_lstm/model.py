@@ -142,7 +142,7 @@ def _make_layers(config: ModelConfig) -> dict:
         # Fixed tables of each token's pitches (set by ``set_pitch_tables``): the input adds a projection
         # of the sounding pitches, the output adds a score per pitch summed over each token's pitches,
         # so what is learned of one chord carries over to every chord sharing its notes or key.
-        features = pitch_feature_count(config)
+        features = pitch_feature_count(config.top_line_features)
         layers["token_pitches"] = keras.layers.Embedding(config.vocab_size, features, trainable=False,
                                                          name="token_pitches")
         layers["pitch_embedding"] = keras.layers.Dense(config.embed_dim, use_bias=False, name="pitch_embedding")
@@ -239,13 +239,13 @@ PITCH_FEATURES = 128 + 12 + 12
 TOP_LINE_FEATURES = 128
 
 
-def pitch_feature_count(config: ModelConfig) -> int:
-    return PITCH_FEATURES + (TOP_LINE_FEATURES if config.top_line_features else 0)
+def pitch_feature_count(top_line: bool) -> int:
+    return PITCH_FEATURES + (TOP_LINE_FEATURES if top_line else 0)
 
 
 def pitch_feature_table(pitch_sets: list[tuple[int, ...]], *, top_line: bool = False) -> np.ndarray:
     """(V, features) 0/1 features of each token's pitch set (all zero for the special tokens)."""
-    table = np.zeros((len(pitch_sets), PITCH_FEATURES + (TOP_LINE_FEATURES if top_line else 0)), dtype="float32")
+    table = np.zeros((len(pitch_sets), pitch_feature_count(top_line)), dtype="float32")
     for index, pitches in enumerate(pitch_sets):
         for pitch in pitches:
             table[index, pitch] = 1.0
