@@ -1,7 +1,7 @@
 """genre-lstm's Gradio app: pick a genre, give a seed, click Generate, listen and download.
 
-This file lays out the UI and forwards values to the library (genre_lstm.service and
-genre_lstm.compare); no music logic lives here.
+This file lays out the UI and forwards values to the library (genre_lstm.app.service and
+genre_lstm.app.compare); no music logic lives here.
 Run: python app.py  (serves on 127.0.0.1:7860; GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from genre_lstm import compare, jobs, service
+from genre_lstm.app import compare, jobs, service
 from genre_lstm.errors import GenreLSTMError
 
 MAX_UPLOAD = "8mb"
@@ -31,8 +31,8 @@ def generate(genre=None, seed_file=None, seed_choice=None, seed_length=100, leng
              random_seed=0, new_seed=False, variations=1, include_seed=False, natural_ending=False,
              request: gr.Request = None, progress=gr.Progress()):
     """The Generate button: a generator, so Cancel stops it between steps."""
-    from genre_lstm.backend import import_keras
-    from genre_lstm.generate import Progress
+    from genre_lstm.model.backend import import_keras
+    from genre_lstm.model.generate import Progress
 
     import_keras()
     own = _own_checkpoint(genre, request)
@@ -166,7 +166,7 @@ def stop_training(job_id, request: gr.Request):
 
 def push_to_hub(job_id, repo, token, request: gr.Request):
     """Upload this session's checkpoint; the token is used for this call only, never logged or kept."""
-    from genre_lstm.hub import push_checkpoint
+    from genre_lstm.store.hub import push_checkpoint
 
     job = QUEUE.jobs.get(job_id or "")
     if job is None or job.owner != request.session_hash or not job.checkpoint.is_dir():

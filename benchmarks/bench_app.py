@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     from gradio_client import Client
 
-    from genre_lstm.service import installed_genres
+    from genre_lstm.app.service import installed_genres
 
     port = free_port()
     started = time.perf_counter()
@@ -129,7 +129,7 @@ def fluidsynth_speed(midi: str, repeats: int = 3) -> float:
     """Seconds of music per second of rendering, best of ``repeats``, in this process."""
     import tempfile
 
-    from genre_lstm.render import midi_to_wav, wav_stats
+    from genre_lstm.music.render import midi_to_wav, wav_stats
 
     best = float("inf")
     with tempfile.TemporaryDirectory() as folder:

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from genre_lstm.events import GRID, Step  # noqa: E402
-from genre_lstm.midi_io import midi_file_to_steps, notes_to_steps, steps_to_midi_file  # noqa: E402
+from genre_lstm.music.events import GRID, Step  # noqa: E402
+from genre_lstm.music.midi_io import midi_file_to_steps, notes_to_steps, steps_to_midi_file  # noqa: E402
 
 
 def music21_read(path: Path) -> list[Step]:

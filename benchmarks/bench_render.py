@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from genre_lstm.events import Step  # noqa: E402
-from genre_lstm.midi_io import steps_to_midi_file  # noqa: E402
-from genre_lstm.render import SAMPLE_RATE, find_soundfont, midi_to_wav, wav_stats  # noqa: E402
+from genre_lstm.music.events import Step  # noqa: E402
+from genre_lstm.music.midi_io import steps_to_midi_file  # noqa: E402
+from genre_lstm.music.render import SAMPLE_RATE, find_soundfont, midi_to_wav, wav_stats  # noqa: E402
 
 
 def render_with_program(midi_path: Path, wav_path: Path, soundfont: Path) -> None:
@@ -66,8 +66,8 @@ def compare_synth_settings(notes: int, repeats: int, font: Path, folder: Path) -
     each variant a synth of its own, alternated."""
     import fluidsynth
 
-    from genre_lstm.midi_io import midi_file_events
-    from genre_lstm.render import _Player
+    from genre_lstm.music.midi_io import midi_file_events
+    from genre_lstm.music.render import _Player
 
     rng = np.random.default_rng(0)
     pieces = {

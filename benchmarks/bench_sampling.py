@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genre_lstm.backend import backend_name, device_description, import_keras  # noqa: E402
+from genre_lstm.model.backend import backend_name, device_description, import_keras  # noqa: E402
 
 
 def make_checkpoint(preset: str, vocab_size: int, folder: Path):
-    from genre_lstm.checkpoint import load_checkpoint, save_checkpoint
-    from genre_lstm.events import pitches_to_token
-    from genre_lstm.model import ModelConfig, build_model
-    from genre_lstm.tokenizer import SPECIAL_TOKENS, Vocabulary
+    from genre_lstm.store.checkpoint import load_checkpoint, save_checkpoint
+    from genre_lstm.music.events import pitches_to_token
+    from genre_lstm.model.network import ModelConfig, build_model
+    from genre_lstm.model.tokenizer import SPECIAL_TOKENS, Vocabulary
 
     chords = [pitches_to_token((36 + i % 60, 36 + i % 60 + 4 + i // 60)) if i >= 60 else pitches_to_token((36 + i,))
               for i in range(vocab_size - len(SPECIAL_TOKENS))]
@@ -71,8 +71,8 @@ def main() -> None:
     import_keras()
     import numpy as np
 
-    from genre_lstm.events import Step
-    from genre_lstm.generate import GenerationSettings, generate, paper_window_generate
+    from genre_lstm.music.events import Step
+    from genre_lstm.model.generate import GenerationSettings, generate, paper_window_generate
 
     bandwidth = memory_bandwidth_gbs()
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "

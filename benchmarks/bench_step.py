@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sampling import make_checkpoint  # noqa: E402
 
-from genre_lstm.backend import backend_name, hardware_description, import_keras  # noqa: E402
+from genre_lstm.model.backend import backend_name, hardware_description, import_keras  # noqa: E402
 
 BATCHES = (1, 4, 16)
 
@@ -37,7 +37,7 @@ def compiled_steps(checkpoint) -> dict:
     """The step model as a TF graph and as XLA (TensorFlow backend only)."""
     import tensorflow as tf
 
-    from genre_lstm.model import inference_models
+    from genre_lstm.model.network import inference_models
 
     _, step = inference_models(checkpoint.model, checkpoint.config)
     signature = [[tf.TensorSpec(t.shape, t.dtype) for t in step.inputs]]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genre_lstm.backend import hardware_description, import_keras  # noqa: E402
+from genre_lstm.model.backend import hardware_description, import_keras  # noqa: E402
 
 
 def main() -> None:
@@ -29,13 +29,13 @@ def main() -> None:
     parser.add_argument("--small-minutes", type=float, default=1.5)
     args = parser.parse_args()
     import_keras()
-    from genre_lstm.checkpoint import load_checkpoint
-    from genre_lstm.corpus import read_collection, read_pieces, split_pieces
-    from genre_lstm.evaluate import PitchSetBackoff, score_model
-    from genre_lstm.genres import get_genre
-    from genre_lstm.jobs import SIZES
-    from genre_lstm.midi_io import steps_to_midi_file
-    from genre_lstm.train import TrainSettings, train_checkpoint
+    from genre_lstm.store.checkpoint import load_checkpoint
+    from genre_lstm.training.corpus import read_collection, read_pieces, split_pieces
+    from genre_lstm.evaluation.evaluate import PitchSetBackoff, score_model
+    from genre_lstm.store.genres import get_genre
+    from genre_lstm.app.jobs import SIZES
+    from genre_lstm.music.midi_io import steps_to_midi_file
+    from genre_lstm.training.train import TrainSettings, train_checkpoint
 
     folder = Path(tempfile.mkdtemp(prefix="bench-own-"))
     tunes = [p for p in read_collection("ryans-mammoth").pieces if len(p.steps) >= 32]

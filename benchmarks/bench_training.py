@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genre_lstm.backend import backend_name, device_description, import_keras  # noqa: E402
+from genre_lstm.model.backend import backend_name, device_description, import_keras  # noqa: E402
 
 
 def main() -> None:
@@ -30,10 +30,10 @@ def main() -> None:
     parser.add_argument("--collection", default="essen-chinese")
     args = parser.parse_args()
     import_keras()
-    from genre_lstm.corpus import read_collection, split_pieces
-    from genre_lstm.model import ModelConfig, build_model, compile_model
-    from genre_lstm.tokenizer import Vocabulary
-    from genre_lstm.train import TrainSettings, make_datasets, pieces_to_stream
+    from genre_lstm.training.corpus import read_collection, split_pieces
+    from genre_lstm.model.network import ModelConfig, build_model, compile_model
+    from genre_lstm.model.tokenizer import Vocabulary
+    from genre_lstm.training.train import TrainSettings, make_datasets, pieces_to_stream
 
     split = split_pieces(read_collection(args.collection).pieces)
     vocab = Vocabulary.build((p.steps for p in split.train), min_count=2)

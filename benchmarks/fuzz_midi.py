@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from genre_lstm.errors import GenreLSTMError  # noqa: E402
-from genre_lstm.midi_io import music_file_to_steps  # noqa: E402
+from genre_lstm.music.midi_io import music_file_to_steps  # noqa: E402
 
 
 class Hang(Exception):

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_genres(args) -> int:
-    from .genres import GENRES, HUB_ORG_ENV
+    from .store.genres import GENRES, HUB_ORG_ENV
 
     hub = os.environ.get(HUB_ORG_ENV)
     for genre in GENRES.values():
@@ -123,10 +123,10 @@ def cmd_genres(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from .generate import GenerationSettings
-    from .instruments import program_of
-    from .midi_io import music_file_to_steps
-    from .render import check_synth_available, find_soundfont
+    from .model.generate import GenerationSettings
+    from .music.instruments import program_of
+    from .music.midi_io import music_file_to_steps
+    from .music.render import check_synth_available, find_soundfont
 
     spec = args.checkpoint or args.genre or "irish-fiddle"
     program = program_of(args.instrument) if args.instrument is not None else None
@@ -137,7 +137,7 @@ def cmd_generate(args) -> int:
     if not args.no_audio:
         check_synth_available(), find_soundfont()  # fail before the slow part
     seed = music_file_to_steps(args.seed_midi) if args.seed_midi else None
-    from .hub import get_checkpoint, resolve_checkpoint
+    from .store.hub import get_checkpoint, resolve_checkpoint
 
     folder = resolve_checkpoint(spec)
     _load_backend()
@@ -167,9 +167,9 @@ def cmd_generate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .checkpoint import GenerationDefaults
-    from .corpus import read_collection, read_pieces
-    from .train import TrainSettings
+    from .store.checkpoint import GenerationDefaults
+    from .training.corpus import read_collection, read_pieces
+    from .training.train import TrainSettings
 
     if args.data is not None and not args.name:
         raise InvalidParameterError("--data needs --name (the name of your genre)")
@@ -179,7 +179,7 @@ def cmd_train(args) -> int:
         settings.epochs = args.epochs
     settings.check()
     if args.genre:
-        from .genres import get_genre
+        from .store.genres import get_genre
 
         genre = get_genre(args.genre)
         for key, value in genre.train.items():
@@ -195,7 +195,7 @@ def cmd_train(args) -> int:
     else:
         import tempfile
 
-        from .uploads import gather_music_files
+        from .training.uploads import gather_music_files
 
         if not (args.data.is_dir() or args.data.is_file()):
             raise InvalidParameterError(f"{args.data}: no such folder or zip")
@@ -207,12 +207,12 @@ def cmd_train(args) -> int:
         defaults = GenerationDefaults(name=args.name, description=args.name)
         info = {"genre": args.name, "source": f"{len(gathered.files)} files from {args.data.name}"}
         if args.base:
-            from .genres import get_genre
+            from .store.genres import get_genre
 
             settings.base = str(get_genre(args.base).local_dir())
             info["fine_tuned_from"] = args.base
         if args.size:
-            from .jobs import SIZES
+            from .app.jobs import SIZES
 
             settings.model = SIZES[args.size]
     print(f"read {len(report.pieces)} pieces, {report.steps} steps; skipped {len(report.skipped)} files",
@@ -220,15 +220,15 @@ def cmd_train(args) -> int:
     for name, reason in report.skipped:
         print(f"  skipped {name}: {reason}", file=sys.stderr)
     _load_backend()
-    from .train import train_checkpoint
+    from .training.train import train_checkpoint
 
-    from .backend import hardware_description
-    from .card import write_model_card
+    from .model.backend import hardware_description
+    from .store.card import write_model_card
 
     info["pieces"] = len(report.pieces)
     info["hardware"] = hardware_description()
     result = train_checkpoint(report.pieces, out, settings=settings, defaults=defaults, info=info)
-    from .genres import GENRES, representation_note
+    from .store.genres import GENRES, representation_note
 
     write_model_card(result.folder, title=f"genre-lstm: {defaults.description}",
                      summary=f"An LSTM that continues music in the style of: {info['source']}.",
@@ -239,21 +239,21 @@ def cmd_train(args) -> int:
 
 
 def cmd_render(args) -> int:
-    from .render import midi_to_wav
+    from .music.render import midi_to_wav
 
     print(midi_to_wav(args.midi, args.wav))
     return 0
 
 
 def cmd_push(args) -> int:
-    from .genres import get_genre
-    from .hub import is_repo_id
+    from .store.genres import get_genre
+    from .store.hub import is_repo_id
 
     if not is_repo_id(args.repo):
         raise InvalidParameterError(f"{args.repo!r} is not a hub repo id of the form OWNER/NAME")
     folder = get_genre(args.genre).local_dir() if args.genre else args.checkpoint
     _load_backend()
-    from .hub import push_checkpoint
+    from .store.hub import push_checkpoint
 
     print(push_checkpoint(folder, args.repo, private=args.private))
     return 0
@@ -262,14 +262,14 @@ def cmd_push(args) -> int:
 def cmd_evaluate(args) -> int:
     import json
 
-    from .genres import GENRES, get_genre
+    from .store.genres import GENRES, get_genre
 
     genres = [get_genre(g).id for g in args.genre] if args.genre else [
         g.id for g in GENRES.values() if g.installed()]
     if not genres:
         raise InvalidParameterError("no genre checkpoints installed to evaluate")
     _load_backend()
-    from .evaluate import evaluate_genre, evaluation_markdown, genre_accuracy
+    from .evaluation.evaluate import evaluate_genre, evaluation_markdown, genre_accuracy
 
     results = []
     for genre in genres:
@@ -278,7 +278,7 @@ def cmd_evaluate(args) -> int:
             _train_paper_baseline(genre, baseline)
         paper = None
         if baseline.is_dir():
-            from .checkpoint import load_checkpoint
+            from .store.checkpoint import load_checkpoint
 
             paper = load_checkpoint(baseline)
         print(f"evaluating {genre} ...", file=sys.stderr)
@@ -295,9 +295,9 @@ def cmd_evaluate(args) -> int:
 
 def _card_with_figures(result: dict, genre_share: dict | None) -> None:
     """Rewrite a shipped genre's model card with its held-out figures."""
-    from .card import write_model_card
-    from .genres import get_genre, representation_note
-    from .hub import get_checkpoint
+    from .store.card import write_model_card
+    from .store.genres import get_genre, representation_note
+    from .store.hub import get_checkpoint
 
     genre = get_genre(result["genre"])
     checkpoint = get_checkpoint(genre.id)
@@ -327,10 +327,10 @@ def _card_with_figures(result: dict, genre_share: dict | None) -> None:
 
 def _train_paper_baseline(genre_id: str, folder: Path) -> None:
     """The paper preset on the genre's pieces, for as long as the shipped checkpoint trained."""
-    from .checkpoint import load_checkpoint
-    from .corpus import read_collection
-    from .genres import get_genre
-    from .train import TrainSettings, train_checkpoint
+    from .store.checkpoint import load_checkpoint
+    from .training.corpus import read_collection
+    from .store.genres import get_genre
+    from .training.train import TrainSettings, train_checkpoint
 
     genre = get_genre(genre_id)
     shipped = load_checkpoint(genre.local_dir())
@@ -347,7 +347,7 @@ def cmd_model_summary(args) -> int:
     if args.vocab_size < 3:
         raise InvalidParameterError(f"--vocab-size must be at least 3, not {args.vocab_size}")
     _load_backend()
-    from .model import ModelConfig, build_model
+    from .model.network import ModelConfig, build_model
 
     model = build_model(ModelConfig.for_preset(args.preset, args.vocab_size))
     model.summary(print_fn=lambda line, **_: print(line))
@@ -356,7 +356,7 @@ def cmd_model_summary(args) -> int:
 
 
 def _load_backend() -> None:
-    from .backend import import_keras
+    from .model.backend import import_keras
 
     import_keras()
 

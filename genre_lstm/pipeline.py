@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .events import Step, steps_duration_quarters
-from .generate import GeneratedPiece, GenerationSettings, Progress, iter_generate
-from .midi_io import steps_to_midi_file
-from .render import StepsRenderer
-from .tokenizer import transpose_steps
+from .music.events import Step, steps_duration_quarters
+from .model.generate import GeneratedPiece, GenerationSettings, Progress, iter_generate
+from .music.midi_io import steps_to_midi_file
+from .music.render import StepsRenderer
+from .model.tokenizer import transpose_steps
 
 
 @dataclass

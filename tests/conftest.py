@@ -24,7 +24,7 @@ tempfile.tempdir = None  # re-read TMPDIR
 
 import pytest  # noqa: E402
 
-from genre_lstm.backend import import_keras  # noqa: E402
+from genre_lstm.model.backend import import_keras  # noqa: E402
 
 import_keras()
 
@@ -53,14 +53,14 @@ def palestrina_path() -> Path:
 @pytest.fixture(scope="session")
 def irish_pieces(oneills_path):
     """50 real O'Neill tunes as pieces (one ABC file of the bundled corpus)."""
-    from genre_lstm.corpus import read_pieces
+    from genre_lstm.training.corpus import read_pieces
 
     return read_pieces([oneills_path]).pieces
 
 
 def _train_tiny(pieces, folder, preset):
-    from genre_lstm.checkpoint import GenerationDefaults
-    from genre_lstm.train import TrainSettings, train_checkpoint
+    from genre_lstm.store.checkpoint import GenerationDefaults
+    from genre_lstm.training.train import TrainSettings, train_checkpoint
 
     model = {"units": [48, 48], "embed_dim": 16} if preset == "default" else {"units": [16, 16, 16], "dense_units": 16}
     settings = TrainSettings(preset=preset, epochs=2, batch_size=32, model=model, verbose=0, random_seed=1)
@@ -83,14 +83,14 @@ def tiny_paper_dir(irish_pieces, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tiny_checkpoint_dir):
-    from genre_lstm.checkpoint import load_checkpoint
+    from genre_lstm.store.checkpoint import load_checkpoint
 
     return load_checkpoint(tiny_checkpoint_dir)
 
 
 @pytest.fixture(scope="session")
 def tiny_paper(tiny_paper_dir):
-    from genre_lstm.checkpoint import load_checkpoint
+    from genre_lstm.store.checkpoint import load_checkpoint
 
     return load_checkpoint(tiny_paper_dir)
 

@@ -11,8 +11,8 @@ import pytest
 from gradio_client import handle_file
 
 from conftest import write_midi
-from genre_lstm.midi_io import midi_file_text, midi_file_to_steps
-from genre_lstm.render import wav_stats
+from genre_lstm.music.midi_io import midi_file_text, midi_file_to_steps
+from genre_lstm.music.render import wav_stats
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,7 +34,7 @@ def _files(result):
 
 
 def _genres():
-    from genre_lstm.service import installed_genres
+    from genre_lstm.app.service import installed_genres
 
     return [g.id for g in installed_genres()]
 
@@ -52,7 +52,7 @@ def test_a_call_with_every_parameter_left_at_its_default_returns_midi_and_wav(cl
 def test_two_genres_with_an_uploaded_and_a_picked_seed(client, seed_midi, use_upload):
     genres = _genres()
     assert len(genres) >= 2, "needs two shipped genres"
-    from genre_lstm.service import seed_choices
+    from genre_lstm.app.service import seed_choices
 
     for genre in genres[:2]:
         seed = dict(seed_file=handle_file(str(seed_midi))) if use_upload else dict(seed_choice=seed_choices(genre)[2])

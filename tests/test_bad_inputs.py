@@ -18,10 +18,10 @@ import pytest
 from gradio_client import handle_file
 
 from conftest import write_midi
-from genre_lstm.checkpoint import load_checkpoint
+from genre_lstm.store.checkpoint import load_checkpoint
 from genre_lstm.cli import main
 from genre_lstm.errors import CheckpointError, GenreLSTMError
-from genre_lstm.midi_io import music_file_to_steps
+from genre_lstm.music.midi_io import music_file_to_steps
 
 
 def _notes(pitches, length=240, channel=0):

@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
-from genre_lstm.checkpoint import load_checkpoint
+from genre_lstm.store.checkpoint import load_checkpoint
 from genre_lstm.errors import CheckpointError
-from genre_lstm.generate import GenerationSettings, generate
+from genre_lstm.model.generate import GenerationSettings, generate
 
 
 def test_folder_is_a_hub_style_repo_without_optimizer_state(tiny_checkpoint_dir):

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import write_midi
 from genre_lstm.cli import main
-from genre_lstm.midi_io import midi_file_text, midi_file_to_steps
-from genre_lstm.render import wav_stats
+from genre_lstm.music.midi_io import midi_file_text, midi_file_to_steps
+from genre_lstm.music.render import wav_stats
 
 CLI = [sys.executable, "-m", "genre_lstm.cli"]
 
@@ -18,7 +18,7 @@ CLI = [sys.executable, "-m", "genre_lstm.cli"]
 @pytest.fixture(scope="module")
 def trained_by_cli(tmp_path_factory, oneills_path):
     """`genre-lstm train --data` on a folder of real tunes (1 epoch, small for speed)."""
-    from genre_lstm.midi_io import music_file_to_pieces, steps_to_midi_file
+    from genre_lstm.music.midi_io import music_file_to_pieces, steps_to_midi_file
 
     data = tmp_path_factory.mktemp("data")
     for index, piece in enumerate(music_file_to_pieces(oneills_path)[:20]):

@@ -1,7 +1,7 @@
 import pytest
 
 from genre_lstm.errors import InvalidParameterError
-from genre_lstm.generate import GenerationSettings, generate, paper_window_generate
+from genre_lstm.model.generate import GenerationSettings, generate, paper_window_generate
 
 
 def test_continues_a_seed_for_the_requested_steps(tiny_checkpoint):

@@ -5,9 +5,9 @@ import json
 import pytest
 import yaml
 
-from genre_lstm.generate import GenerationSettings, generate
-from genre_lstm.genres import GENRES, checkpoints_root
-from genre_lstm.hub import get_checkpoint
+from genre_lstm.model.generate import GenerationSettings, generate
+from genre_lstm.store.genres import GENRES, checkpoints_root
+from genre_lstm.store.hub import get_checkpoint
 
 SHIPPED = sorted(GENRES)
 BUDGET_BYTES = 24_000_000
@@ -51,7 +51,7 @@ def test_seed_windows_are_held_out_pieces():
 def test_pitch_feature_genres_ship_the_pitch_tables_of_their_vocabulary(genre):
     import numpy as np
 
-    from genre_lstm.model import pitch_feature_table
+    from genre_lstm.model.network import pitch_feature_table
 
     checkpoint = get_checkpoint(genre)
     assert checkpoint.config.pitch_features

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from genre_lstm.errors import CheckpointError, HubError, InvalidParameterError
-from genre_lstm.hub import download_checkpoint, is_repo_id, resolve_checkpoint
+from genre_lstm.store.hub import download_checkpoint, is_repo_id, resolve_checkpoint
 
 
 @pytest.mark.parametrize("text, ok", [("genre-lstm/irish-fiddle", True), ("a/b", True), ("../etc", False),

@@ -3,8 +3,8 @@ import pytest
 
 from conftest import write_midi
 from genre_lstm.errors import MusicReadError, MusicTooLargeError
-from genre_lstm.events import Step
-from genre_lstm.midi_io import (
+from genre_lstm.music.events import Step
+from genre_lstm.music.midi_io import (
     midi_file_events,
     midi_file_text,
     midi_file_to_steps,

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from genre_lstm.model import (
+from genre_lstm.model.network import (
     ModelConfig,
     build_model,
     inference_models,

@@ -3,9 +3,9 @@ import threading
 import numpy as np
 
 from conftest import loudness_curve
-from genre_lstm.generate import GenerationSettings, Progress
+from genre_lstm.model.generate import GenerationSettings, Progress
 from genre_lstm.pipeline import iter_make_music, make_music
-from genre_lstm.render import midi_to_wav
+from genre_lstm.music.render import midi_to_wav
 
 
 def test_audio_rendered_while_sampling_plays_the_written_midi(tiny_checkpoint, tmp_path):

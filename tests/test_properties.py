@@ -5,10 +5,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genre_lstm.errors import InvalidParameterError
-from genre_lstm.events import GRID, MAX_DURATION_UNITS, MAX_SHIFT_UNITS, Step, playable_steps
-from genre_lstm.generate import GenerationSettings, generate
-from genre_lstm.midi_io import midi_file_to_steps, steps_to_midi_file
-from genre_lstm.tokenizer import Vocabulary
+from genre_lstm.music.events import GRID, MAX_DURATION_UNITS, MAX_SHIFT_UNITS, Step, playable_steps
+from genre_lstm.model.generate import GenerationSettings, generate
+from genre_lstm.music.midi_io import midi_file_to_steps, steps_to_midi_file
+from genre_lstm.model.tokenizer import Vocabulary
 
 pitch_sets = st.lists(st.sampled_from([0, 1, 12, 59, 60, 61, 64, 67, 72, 126, 127]), min_size=1, max_size=4,
                       unique=True).map(lambda ps: tuple(sorted(ps)))

@@ -3,9 +3,9 @@ import pytest
 
 from conftest import loudness_curve
 from genre_lstm.errors import RenderError
-from genre_lstm.events import Step, steps_duration_quarters
-from genre_lstm.midi_io import steps_to_midi_file
-from genre_lstm.render import StepsRenderer, midi_to_wav, wav_stats
+from genre_lstm.music.events import Step, steps_duration_quarters
+from genre_lstm.music.midi_io import steps_to_midi_file
+from genre_lstm.music.render import StepsRenderer, midi_to_wav, wav_stats
 
 
 def test_fluidsynth_renders_a_non_silent_wav_of_the_right_length(tmp_path):
@@ -50,7 +50,7 @@ def test_rendering_while_the_steps_are_made_gives_the_wav_of_the_finished_midi(t
 
 
 def test_a_stopped_streaming_render_gives_its_synth_back(tmp_path):
-    from genre_lstm.render import POOL, find_soundfont
+    from genre_lstm.music.render import POOL, find_soundfont
 
     renderer = StepsRenderer(tempo_bpm=120, program=0)
     renderer.update([Step((60,), 1.0, 1.0)] * 8)

@@ -22,7 +22,7 @@ def test_no_module_uses_pickle():
 
 
 def test_parsing_leaves_no_music21_pickle_behind(chorale_path, tmp_path):
-    from genre_lstm.midi_io import music_file_to_pieces
+    from genre_lstm.music.midi_io import music_file_to_pieces
 
     before = set(Path(tempfile.gettempdir()).rglob("*.p*"))
     music_file_to_pieces(chorale_path)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from genre_lstm.errors import InvalidParameterError
-from genre_lstm.sampling import check_sampling, sample_indices, scores_to_probabilities
+from genre_lstm.model.sampling import check_sampling, sample_indices, scores_to_probabilities
 
 
 def test_temperature_sharpens_and_top_k_cuts():

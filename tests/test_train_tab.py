@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from gradio_client import Client, handle_file
 
-from genre_lstm.midi_io import midi_file_to_steps, steps_to_midi_file
+from genre_lstm.music.midi_io import midi_file_to_steps, steps_to_midi_file
 
 
 @pytest.fixture(scope="module")

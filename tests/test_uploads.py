@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 
 from genre_lstm.cli import main
-from genre_lstm.uploads import UploadError, gather_music_files
+from genre_lstm.training.uploads import UploadError, gather_music_files
 
 
 @pytest.fixture()
 def tunes(tmp_path, irish_pieces):
-    from genre_lstm.midi_io import steps_to_midi_file
+    from genre_lstm.music.midi_io import steps_to_midi_file
 
     folder = tmp_path / "tunes"
     return [steps_to_midi_file(p.steps, folder / f"tune{i}.mid") for i, p in enumerate(irish_pieces[:12])]
@@ -74,7 +74,7 @@ def test_cli_trains_from_a_zip_and_refuses_a_dangerous_one(tmp_path, tunes, caps
 def test_cli_fine_tunes_from_a_shipped_genre(tmp_path, tunes, capsys):
     import json
 
-    from genre_lstm.model import ModelConfig
+    from genre_lstm.model.network import ModelConfig
 
     folder = tunes[0].parent
     out = tmp_path / "tuned"

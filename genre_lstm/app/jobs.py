@@ -3,7 +3,7 @@ process on one thread, so generation stays fast for everyone else.
 
 A job lives in its own temporary folder: the uploaded music, request.json, progress.jsonl (one
 line per epoch, written by the worker), a STOP file the Stop button creates, and the checkpoint.
-The worker is ``python -m genre_lstm.jobs JOB_FOLDER``.
+The worker is ``python -m genre_lstm.app.jobs JOB_FOLDER``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 SIZES = {"small": {"units": [128, 128], "embed_dim": 64}, "medium": {"units": [256, 256], "embed_dim": 128}}
 MAX_MINUTES = 20
@@ -82,8 +82,8 @@ class JobQueue:
 
     def submit(self, owner: str, uploads: list[str], request: JobRequest) -> Job:
         """Check the request and the data (report first), then queue the job."""
-        from .corpus import read_pieces
-        from .uploads import gather_music_files
+        from ..training.corpus import read_pieces
+        from ..training.uploads import gather_music_files
 
         request.check()
         with self.lock:
@@ -138,7 +138,7 @@ class JobQueue:
         env = {**os.environ, "OMP_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1",
                "TF_CPP_MIN_LOG_LEVEL": "3"}
         log = open(job.folder / "worker.log", "w")
-        job.process = subprocess.Popen([sys.executable, "-m", "genre_lstm.jobs", str(job.folder)], env=env,
+        job.process = subprocess.Popen([sys.executable, "-m", "genre_lstm.app.jobs", str(job.folder)], env=env,
                                        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        preexec_fn=lambda: os.nice(19))
         job.status, job.started = "running", time.time()
@@ -164,15 +164,15 @@ class JobQueue:
 
 def run_job(folder: Path) -> int:
     """The worker: train on the job's data until the budget, the patience or a STOP file."""
-    from .backend import hardware_description, import_keras
+    from ..model.backend import hardware_description, import_keras
 
     import_keras()
-    from .card import write_model_card
-    from .checkpoint import GenerationDefaults
-    from .corpus import read_pieces
-    from .errors import GenreLSTMError
-    from .genres import get_genre
-    from .train import TrainSettings, train_checkpoint
+    from ..store.card import write_model_card
+    from ..store.checkpoint import GenerationDefaults
+    from ..training.corpus import read_pieces
+    from ..errors import GenreLSTMError
+    from ..store.genres import get_genre
+    from ..training.train import TrainSettings, train_checkpoint
 
     request = JobRequest(**json.loads((folder / "request.json").read_text()))
     stop = threading.Event()

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 TEMPERATURE_RANGE = (0.05, 5.0)
 MAX_RANDOM_SEED = 2**32 - 1

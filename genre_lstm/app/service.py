@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from .errors import InvalidParameterError
-from .generate import GenerationSettings, Progress
-from .genres import GENRES, get_genre
-from .instruments import GM_PROGRAMS, program_of
-from .pipeline import Output, Rendering, iter_make_music
+from ..errors import InvalidParameterError
+from ..model.generate import GenerationSettings, Progress
+from ..store.genres import GENRES, get_genre
+from ..music.instruments import GM_PROGRAMS, program_of
+from ..pipeline import Output, Rendering, iter_make_music
 
 RANDOM_SEED_CHOICE = "Random held-out window"
 GENRE_DEFAULT = "Genre default"
@@ -98,7 +98,7 @@ def instrument_choices() -> list[str]:
 
 def approximate_seconds(genre_id: str, length: int, tempo_bpm: float) -> float:
     """Seconds of music ``length`` steps make, from the average gap of the genre's seed windows."""
-    from .events import GRID
+    from ..music.events import GRID
 
     genre = get_genre(genre_id)
     try:
@@ -112,9 +112,9 @@ def approximate_seconds(genre_id: str, length: int, tempo_bpm: float) -> float:
 
 def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Result]:
     """Validate the form, generate, write MIDI/WAV/piano rolls and a zip; progress on the way."""
-    from .hub import get_checkpoint
-    from .midi_io import music_file_to_steps
-    from .pianoroll import steps_to_pianoroll_png
+    from ..store.hub import get_checkpoint
+    from ..music.midi_io import music_file_to_steps
+    from ..music.pianoroll import steps_to_pianoroll_png
 
     started = time.perf_counter()
     if not 1 <= int(request.variations) <= MAX_VARIATIONS:
@@ -153,7 +153,7 @@ def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Res
             for output in outputs:
                 for path in (output.midi, output.wav):
                     bundle.write(path, path.name)
-    from .backend import device_description
+    from ..model.backend import device_description
 
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
                "sampling_s": outputs[0].timings["sampling_s"], "total_s": time.perf_counter() - started,

@@ -16,8 +16,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .errors import VocabularyError
-from .events import (
+from ..errors import VocabularyError
+from ..music.events import (
     GRID,
     MAX_DURATION_UNITS,
     MAX_SHIFT_UNITS,

@@ -34,10 +34,10 @@ def facts_markdown() -> str:
 
 def measure_one_minute(genre_id: str) -> dict:
     """Generate and render about one minute of music now, on this machine, and report the figures."""
-    from .backend import device_description
-    from .generate import GenerationSettings
-    from .hub import get_checkpoint
-    from .pipeline import make_music
+    from ..model.backend import device_description
+    from ..model.generate import GenerationSettings
+    from ..store.hub import get_checkpoint
+    from ..pipeline import make_music
     from .service import approximate_seconds
 
     checkpoint = get_checkpoint(genre_id)
@@ -67,7 +67,7 @@ def clips() -> tuple[list[dict], str]:
     pages = "; ".join(f"[{name}]({url})" for name, url in links.items())
     if not repo:
         return [], f"No Jukebox or GANSynth clips are available here (no clip dataset is configured). Listen on: {pages}."
-    from .hub import is_repo_id
+    from ..store.hub import is_repo_id
 
     if not is_repo_id(repo):
         return [], f"{CLIPS_ENV}={repo!r} is not a hub repo id; listen on: {pages}."

@@ -17,8 +17,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .errors import CorpusError, MusicReadError
-from .events import Step, rows_to_steps, steps_to_rows
+from ..errors import CorpusError, MusicReadError
+from ..music.events import Step, rows_to_steps, steps_to_rows
 
 CACHE_VERSION = 1
 
@@ -211,7 +211,7 @@ def _write_cache(path: Path, entry: dict) -> None:
 
 def _parse_to_entry(path: Path) -> dict:
     """Parse one file into a cache entry; runs in a worker process."""
-    from .midi_io import music_file_to_pieces
+    from ..music.midi_io import music_file_to_pieces
 
     try:
         pieces = music_file_to_pieces(path)

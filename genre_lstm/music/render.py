@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RenderError
+from ..errors import RenderError
 from .events import Step
 from .midi_io import midi_file_events, steps_to_events
 

@@ -14,7 +14,7 @@ from collections import defaultdict, deque
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .errors import MusicReadError, MusicTooLargeError, MusicWriteError
+from ..errors import MusicReadError, MusicTooLargeError, MusicWriteError
 from .events import (
     GRID,
     MAX_DURATION_UNITS,
@@ -253,7 +253,7 @@ def _score_file_to_pieces_guarded(path: Path, timeout: float) -> list[list[Step]
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["genre_lstm.midi_io"])
+    context.set_forkserver_preload(["genre_lstm.music.midi_io"])
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_parse_for_parent, args=(str(path), send), daemon=True)
     child.start()

@@ -15,9 +15,9 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .backend import compile_inference
-from .errors import InvalidParameterError
-from .events import Step
-from .model import ModelConfig, inference_models, input_names, rhythm_tables
+from ..errors import InvalidParameterError
+from ..music.events import Step
+from .network import ModelConfig, inference_models, input_names, rhythm_tables
 from .sampling import (
     check_random_seed,
     check_sampling,

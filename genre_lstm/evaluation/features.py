@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .events import GRID, Step
+from ..music.events import GRID, Step
 
 RHYTHM_BINS = np.array([0, 1.5, 2.5, 3.5, 5, 7, 10, 14, 20, 30, 49])  # grid units: 1/12 .. 4 quarters
 

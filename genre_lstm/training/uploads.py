@@ -13,8 +13,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .errors import InvalidParameterError
-from .midi_io import MIDI_SUFFIXES, SCORE_SUFFIXES
+from ..errors import InvalidParameterError
+from ..music.midi_io import MIDI_SUFFIXES, SCORE_SUFFIXES
 
 MUSIC_SUFFIXES = MIDI_SUFFIXES + SCORE_SUFFIXES
 MAX_FILES = 500

@@ -21,12 +21,12 @@ from typing import Callable
 
 import numpy as np
 
-from .checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
+from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
-from .errors import CorpusError, InvalidParameterError
-from .events import steps_to_rows
-from .model import PRESETS, ModelConfig, build_model, compile_model, set_pitch_tables
-from .tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
+from ..errors import CorpusError, InvalidParameterError
+from ..music.events import steps_to_rows
+from ..model.network import PRESETS, ModelConfig, build_model, compile_model, set_pitch_tables
+from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
 
 SEED_WINDOW = 100
 SEEDS_SHIPPED = 24

@@ -1,6 +1,6 @@
 """General MIDI program names (program number = index), for choosing an instrument by name."""
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 GM_PROGRAMS = (
     "Acoustic Grand Piano", "Bright Acoustic Piano", "Electric Grand Piano", "Honky-tonk Piano",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CheckpointError, InvalidParameterError
+from ..errors import CheckpointError, InvalidParameterError
 from .tokenizer import N_DURATIONS, N_SHIFTS
 
 PRESETS = ("default", "paper")

@@ -15,7 +15,7 @@ import re
 import threading
 from pathlib import Path
 
-from .errors import CheckpointError, HubError, InvalidParameterError
+from ..errors import CheckpointError, HubError, InvalidParameterError
 from .genres import GENRES, HUB_ORG_ENV, get_genre
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,10 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from .errors import CheckpointError, GenreLSTMError
-from .events import Step, rows_to_steps
-from .model import ModelConfig, build_model, check_vocab_fits
-from .tokenizer import Vocabulary
+from ..errors import CheckpointError, GenreLSTMError
+from ..music.events import Step, rows_to_steps
+from ..model.network import ModelConfig, build_model, check_vocab_fits
+from ..model.tokenizer import Vocabulary
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.weights.h5"
@@ -66,7 +66,7 @@ class Checkpoint:
         """The compiled prime/step pair, built on first use and shared by all requests."""
         with self._lock:
             if self._runner is None:
-                from .generate import StepRunner
+                from ..model.generate import StepRunner
 
                 self._runner = StepRunner(self.model, self.config)
             return self._runner

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .corpus import Piece
-from .events import Step
-from .tokenizer import END_ID, RARE_ID, EncodedPiece, Vocabulary
+from ..training.corpus import Piece
+from ..music.events import Step
+from ..model.tokenizer import END_ID, RARE_ID, EncodedPiece, Vocabulary
 
 LN2 = math.log(2)
 
@@ -97,7 +97,7 @@ class Likelihood:
 def exact_stream(pieces: list[Piece], vocab: Vocabulary) -> tuple[EncodedPiece, list[tuple[int, ...]]]:
     """The training stream form of ``pieces`` (rare chords as RARE_ID) and the exact pitch set at
     each position (empty for the end tokens), for the back-off."""
-    from .train import pieces_to_stream
+    from ..training.train import pieces_to_stream
 
     sets = [()]
     for piece in pieces:
@@ -235,10 +235,10 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
     continues the real steps before its window (nothing, for a window at a piece's start), so
     both sets cover the same positions of pieces.
     """
-    from .corpus import read_collection, split_pieces
-    from .genres import get_genre
-    from .hub import get_checkpoint
-    from .train import pieces_to_stream
+    from ..training.corpus import read_collection, split_pieces
+    from ..store.genres import get_genre
+    from ..store.hub import get_checkpoint
+    from ..training.train import pieces_to_stream
 
     genre = get_genre(genre_id)
     checkpoint = get_checkpoint(genre_id)
@@ -290,7 +290,7 @@ def muspy_figures(pieces: list[list[Step]]) -> dict[str, float]:
 
     import muspy
 
-    from .midi_io import steps_to_muspy
+    from ..music.midi_io import steps_to_muspy
 
     values: dict[str, list[float]] = {name: [] for name in MUSPY_METRICS}
     with tempfile.TemporaryDirectory() as folder:
@@ -311,7 +311,7 @@ def window_positions(pieces: list[Piece], length: int) -> list[tuple[int, int]]:
 
 
 def _continue_each(checkpoint, contexts, length, rhythm) -> list[list[Step]]:
-    from .generate import GenerationSettings, generate
+    from ..model.generate import GenerationSettings, generate
 
     pieces = []
     for k, context in enumerate(contexts):

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UnknownGenreError
+from ..errors import UnknownGenreError
 
 HUB_ORG_ENV = "GENRE_LSTM_HUB_ORG"
 DEFAULT_HUB_ORG = "genre-lstm"
@@ -62,7 +62,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
 def checkpoints_root() -> Path:
     """$GENRE_LSTM_CHECKPOINTS, else checkpoints/ beside the package (the repository's folder)."""
     chosen = os.environ.get(CHECKPOINTS_ENV)
-    return Path(chosen) if chosen else Path(__file__).resolve().parent.parent / "checkpoints"
+    return Path(chosen) if chosen else Path(__file__).resolve().parents[2] / "checkpoints"
 
 
 def get_genre(genre_id: str) -> Genre:
