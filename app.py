@@ -7,6 +7,7 @@ Run: python app.py  (serves on 127.0.0.1:7860; GRADIO_SERVER_NAME / GRADIO_SERVE
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import tempfile
@@ -16,39 +17,62 @@ from pathlib import Path
 import gradio as gr
 
 from genre_lstm.app import compare, jobs, service
+from genre_lstm.environment import TRAIN_TAB
 from genre_lstm.errors import GenreLSTMError
+from genre_lstm.pipeline import approximate_seconds
+from genre_lstm.request import FIELD, FIELDS
 
 MAX_UPLOAD = "8mb"
-TRAIN_TAB_ENV = "GENRE_LSTM_TRAIN_TAB"  # "0" turns the Train tab off for deployments that cannot afford it
 MINE = "mine:"  # genre dropdown values of a session's own trained models
-SLOTS = service.MAX_VARIATIONS
+DEFAULT_GENRE = "irish-fiddle"  # what a bare API call generates
 UPLOAD_NOTE = (f"Uploads (up to {MAX_UPLOAD}: MIDI, MusicXML or ABC) are used for your request only and deleted "
                "with its results; nothing is kept or shared.")
+SOURCE_INPUTS = ("genre", "seed_file", "seed_choice", "new_seed")  # which model and seed; the rest are FIELDS
 
 
-def generate(genre=None, seed_file=None, seed_choice=None, seed_length=100, length=500, rhythm="learned",
-             offset_min=0.1, offset_max=0.9, temperature=1.0, top_k=0, tempo=0, instrument=None, transpose=0,
-             random_seed=0, new_seed=False, variations=1, include_seed=False, natural_ending=False,
-             request: gr.Request = None, progress=gr.Progress()):
+def with_form_signature(handler):
+    """A Gradio handler whose parameters are the Generate form's inputs, named and defaulted by the
+    request's one definition (so the API's parameter names and defaults cannot drift from it)."""
+    defaults = {"genre": DEFAULT_GENRE, "seed_file": None, "seed_choice": service.RANDOM_SEED_CHOICE,
+                "new_seed": False, **{f.name: f.default for f in FIELDS}}
+    parameters = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=value)
+                  for name, value in defaults.items()]
+    parameters += [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                     annotation=gr.Request),
+                   inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress())]
+    signature = inspect.Signature(parameters)
+
+    def call(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        yield from handler(values.pop("request"), values.pop("progress"),
+                           {k: values.pop(k) for k in SOURCE_INPUTS}, values)
+
+    call.__signature__ = signature
+    call.__annotations__ = {"request": gr.Request}
+    call.__name__ = call.__qualname__ = handler.__name__
+    call.__doc__ = handler.__doc__
+    return call
+
+
+@with_form_signature
+def generate(session: gr.Request | None, progress, source: dict, knobs: dict):
     """The Generate button: a generator, so Cancel stops it between steps."""
     from genre_lstm.model.backend import import_keras
     from genre_lstm.model.generate import Progress
 
-    import_keras()
-    own = _own_checkpoint(genre, request)
-    request = service.Request(
-        genre=service.Request.genre if own or not genre else genre, checkpoint_dir=own, seed_file=seed_file, seed_choice=seed_choice or service.RANDOM_SEED_CHOICE,
-        seed_length=int(seed_length), length=int(length), rhythm=rhythm, offset_min=float(offset_min),
-        offset_max=float(offset_max), temperature=float(temperature), top_k=int(top_k), tempo_bpm=float(tempo or 0),
-        instrument=instrument or service.GENRE_DEFAULT, transpose=int(transpose), random_seed=int(random_seed or 0), new_seed=bool(new_seed),
-        variations=int(variations), include_seed=bool(include_seed), natural_ending=bool(natural_ending))
     work = Path(tempfile.mkdtemp(prefix="genre-lstm-request-"))
     try:
-        for item in service.run(request, work):
+        model = _model_of(source["genre"] or DEFAULT_GENRE, session)
+        request = service.request_from_form(**knobs)
+        import_keras()
+        for item in service.run(model, request, work, seed_file=source["seed_file"], seed_choice=source["seed_choice"],
+                                new_seed=bool(source["new_seed"])):
             if isinstance(item, Progress):
                 progress(0.8 * item.done / item.total, desc=f"sampling step {item.done} of {item.total}")
             elif isinstance(item, service.Result):
-                yield _show(item, work)
+                yield _show(item)
             else:
                 progress(0.8 + 0.2 * item.done / item.total, desc=f"rendering {item.done} of {item.total}")
     except GenreLSTMError as error:
@@ -57,17 +81,20 @@ def generate(genre=None, seed_file=None, seed_choice=None, seed_length=100, leng
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _own_checkpoint(genre: str | None, request: gr.Request | None) -> str | None:
-    """The folder of a model this session trained, for a 'mine:<job>' genre value; others refused."""
-    if not genre or not genre.startswith(MINE):
-        return None
-    job = QUEUE.jobs.get(genre[len(MINE):])
-    if job is None or request is None or job.owner != request.session_hash or not job.checkpoint.is_dir():
+def _model_of(genre, session: gr.Request | None) -> str:
+    """A genre id of the list, or the checkpoint folder of a 'mine:<job>' model of this session;
+    anything else is refused with the same message (no path or other session's model is probed)."""
+    if isinstance(genre, str) and genre.startswith(MINE):
+        job = QUEUE.jobs.get(genre[len(MINE):])
+        if job is not None and session is not None and job.owner == session.session_hash and job.checkpoint.is_dir():
+            return str(job.checkpoint)
         raise gr.Error("that model is not available in this session")
-    return str(job.checkpoint)
+    if isinstance(genre, str) and genre in {g.id for g in service.installed_genres()}:
+        return genre
+    raise gr.Error(f"unknown genre {genre!r}; choose one of the list")
 
 
-def _show(result: service.Result, work: Path) -> list:
+def _show(result: service.Result) -> list:
     """Component values for a result: figures, zip, then (audio, roll, files) per slot."""
     figures = result.figures
     timings = result.outputs[0].timings
@@ -79,9 +106,9 @@ def _show(result: service.Result, work: Path) -> list:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
     every_file = [str(path) for output in result.outputs for path in (output.wav, output.midi)]
-    archive = str(result.archive) if len(result.outputs) > 1 else None  # one variation needs no zip
+    archive = str(result.archive) if result.archive else None
     values = ["\n".join(lines), archive, every_file, str(result.outputs[0].midi)]
-    for slot in range(SLOTS):
+    for slot in range(service.SLOTS):
         if slot < len(result.outputs):
             output = result.outputs[slot]
             values += [gr.Audio(value=str(output.wav), visible=True), gr.Image(value=str(result.pianorolls[slot]), visible=True),
@@ -92,17 +119,33 @@ def _show(result: service.Result, work: Path) -> list:
     return values
 
 
-def on_genre(genre):
-    """New genre: its seed windows and its default temperature."""
-    choices = service.seed_choices(genre)
-    return gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(genre)
+def on_genre(genre, request: gr.Request):
+    """New genre (shipped or the session's own): its seed windows and its default temperature."""
+    folder = _folder_of(genre, request)
+    if folder is None:
+        return gr.Dropdown(), gr.Slider()
+    choices = service.seed_choices(folder)
+    return gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(folder)
 
 
-def duration_text(genre, length, tempo):
-    if not genre:
+def duration_text(genre, length, tempo, request: gr.Request):
+    folder = _folder_of(genre, request)
+    if folder is None:
         return ""
-    seconds = service.approximate_seconds(genre, int(length), float(tempo or 0))
+    try:
+        tempo_bpm = FIELD["tempo"].convert(tempo)
+        seconds = approximate_seconds(folder, FIELD["length"].convert(length), tempo_bpm)
+    except GenreLSTMError as error:
+        return str(error)
     return f"About {seconds / 60:.1f} minutes of music ({seconds:.0f} s)."
+
+
+def _folder_of(genre, request: gr.Request | None) -> Path | None:
+    """The checkpoint folder behind a dropdown value, or None for a value that names nothing."""
+    try:
+        return service.model_folder(_model_of(genre, request))
+    except (gr.Error, GenreLSTMError):
+        return None
 
 
 QUEUE = jobs.JobQueue()
@@ -185,19 +228,54 @@ def _genre_choices() -> list[tuple[str, str]]:
     return [(service.genre_label(g), g.id) for g in service.installed_genres()]
 
 
-def measure(genre):
+def measure(genre, request: gr.Request):
+    """The Compare tab's live figures, for a genre of the list or this session's own model only."""
+    model = _model_of(genre or DEFAULT_GENRE, request)
     try:
-        figures = compare.measure_one_minute(genre or service.Request.genre)
+        figures = compare.measure_one_minute(model)
     except GenreLSTMError as error:
         raise gr.Error(str(error)) from error
     rows = "\n".join(f"| {k.replace('_', ' ')} | {v} |" for k, v in figures.items())
     return f"Measured just now on this machine:\n\n| figure | value |\n|---|---|\n{rows}"
 
 
+def _checked_by_request(component):
+    """Hand a widget's raw value to the request, which checks it, instead of Gradio's own bounds
+    check: the form, the API and the command line then refuse a value with the same message.
+    (Per instance: a subclass of a Gradio component makes Gradio write a .pyi file beside ours.)"""
+    component.preprocess = lambda payload: payload
+    return component
+
+
+def _elem_id(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _slider(name: str, **options) -> gr.Slider:
+    """A slider over a request field's whole range, with its default and label."""
+    field = FIELD[name]
+    options.setdefault("value", field.default)
+    return _checked_by_request(gr.Slider(field.low, field.high, step=1 if field.kind is int else 0.05,
+                                         label=field.label, elem_id=_elem_id(name), **options))
+
+
+def _number(name: str, **options) -> gr.Number:
+    field = FIELD[name]
+    options.setdefault("value", field.default)
+    return _checked_by_request(gr.Number(minimum=0 if field.zero_is_default else field.low, maximum=field.high,
+                                         label=field.label, precision=0 if field.kind is int else None,
+                                         elem_id=_elem_id(name), **options))
+
+
+def _checkbox(name: str) -> gr.Checkbox:
+    return gr.Checkbox(FIELD[name].default, label=FIELD[name].label, elem_id=_elem_id(name))
+
+
 def build_demo() -> gr.Blocks:
     genres = service.installed_genres()
     genre_choices = _genre_choices()
     first = genres[0].id if genres else None
+    first_folder = genres[0].local_dir() if genres else None
     with gr.Blocks(title="genre-lstm", delete_cache=(3600, 3600)) as demo:
         gr.Markdown("# genre-lstm\nPick a genre, upload a seed or use one of the genre's held-out pieces, "
                     "click **Generate**, then listen and download the WAV or MIDI.")
@@ -209,31 +287,29 @@ def build_demo() -> gr.Blocks:
                     seed_file = gr.File(label="Seed file (optional)", file_types=[".mid", ".midi", ".xml", ".musicxml",
                                                                                   ".mxl", ".abc"], elem_id="seed-file")
                     gr.Markdown(UPLOAD_NOTE, elem_id="upload-note")
-                    seed_choice = gr.Dropdown(service.seed_choices(first) if first else [], value=service.RANDOM_SEED_CHOICE,
+                    seed_choice = gr.Dropdown(service.seed_choices(first_folder) if first_folder else [],
+                                              value=service.RANDOM_SEED_CHOICE,
                                               label="Or a held-out piece of the genre", elem_id="seed-choice",
                                               allow_custom_value=True)  # API callers name any genre's pieces
-                    seed_length = gr.Slider(1, 200, value=100, step=1, label="Seed steps to use", elem_id="seed-length")
-                    length = gr.Slider(16, 1000, value=500, step=1, label="Length (steps)", elem_id="length")
+                    knobs = {"seed_length": _slider("seed_length"), "length": _slider("length")}
                     duration = gr.Markdown(elem_id="duration")
                     with gr.Accordion("Rhythm, sampling and sound", open=False):
-                        rhythm = gr.Radio(["learned", "random"], value="learned", label="Rhythm (learned, or the "
-                                          "paper's random offsets)", elem_id="rhythm")
+                        knobs["rhythm"] = gr.Radio(list(FIELD["rhythm"].choices), value="learned",
+                                                   label=FIELD["rhythm"].label, elem_id="rhythm")
                         with gr.Row():
-                            offset_min = gr.Number(0.1, label="Offset min (quarters)", elem_id="offset-min")
-                            offset_max = gr.Number(0.9, label="Offset max (quarters)", elem_id="offset-max")
-                        temperature = gr.Slider(0.1, 2.0, value=service.default_temperature(first) if first else 1.0,
-                                                step=0.05, label="Temperature", elem_id="temperature")
-                        top_k = gr.Slider(0, 200, value=0, step=1, label="Top-k (0 = off)", elem_id="top-k")
-                        tempo = gr.Slider(0, 240, value=0, step=1, label="Tempo BPM (0 = the genre's)", elem_id="tempo")
-                        instrument = gr.Dropdown(service.instrument_choices(), value=service.GENRE_DEFAULT,
-                                                 label="Instrument", elem_id="instrument")
-                        transpose = gr.Slider(-12, 12, value=0, step=1, label="Transpose (semitones)", elem_id="transpose")
-                        include_seed = gr.Checkbox(False, label="Put the seed in front", elem_id="include-seed")
-                        natural_ending = gr.Checkbox(False, label="Allow a natural ending", elem_id="natural-ending")
+                            knobs["offset_min"], knobs["offset_max"] = _number("offset_min"), _number("offset_max")
+                        knobs["temperature"] = _slider("temperature", value=service.default_temperature(first_folder)
+                                                       if first_folder else 1.0)
+                        knobs["top_k"] = _slider("top_k", value=0)
+                        knobs["tempo"] = _number("tempo", value=0)
+                        knobs["instrument"] = gr.Dropdown(service.instrument_choices(), value=service.GENRE_DEFAULT,
+                                                          label=FIELD["instrument"].label, elem_id="instrument")
+                        knobs["transpose"] = _slider("transpose")
+                        knobs["include_seed"], knobs["natural_ending"] = _checkbox("include_seed"), _checkbox("natural_ending")
                     with gr.Row():
-                        random_seed = gr.Number(0, precision=0, label="Random seed", elem_id="random-seed")
+                        knobs["random_seed"] = _number("random_seed")
                         new_seed = gr.Checkbox(False, label="New seed each time", elem_id="new-seed")
-                    variations = gr.Slider(1, SLOTS, value=1, step=1, label="Variations", elem_id="variations")
+                    knobs["variations"] = _slider("variations")
                     with gr.Row():
                         button = gr.Button("Generate", variant="primary", elem_id="generate")
                         cancel = gr.Button("Cancel", elem_id="cancel")
@@ -245,7 +321,7 @@ def build_demo() -> gr.Blocks:
                     continue_button = gr.Button("Continue this result (use variation 1 as the seed)",
                                                 elem_id="continue")
                     slots = []
-                    for slot in range(SLOTS):
+                    for slot in range(service.SLOTS):
                         with gr.Group():
                             slots += [gr.Audio(label=f"Variation {slot + 1}", type="filepath", visible=slot == 0,
                                                elem_id=f"audio-{slot}", interactive=False),
@@ -253,18 +329,18 @@ def build_demo() -> gr.Blocks:
                                                elem_id=f"roll-{slot}", interactive=False),
                                       gr.File(label="Download WAV and MIDI", file_count="multiple", visible=slot == 0,
                                               elem_id=f"files-{slot}", interactive=False)]
-            inputs = [genre, seed_file, seed_choice, seed_length, length, rhythm, offset_min, offset_max, temperature,
-                      top_k, tempo, instrument, transpose, random_seed, new_seed, variations, include_seed,
-                      natural_ending]
+            sources = {"genre": genre, "seed_file": seed_file, "seed_choice": seed_choice, "new_seed": new_seed}
+            inputs = [sources[name] for name in SOURCE_INPUTS] + [knobs[f.name] for f in FIELDS]
             event = button.click(generate, inputs, [figures, archive, downloads, last_midi, *slots], api_name="generate",
                                  concurrency_limit=2)
             cancel.click(None, cancels=[event], api_name=False)
             continue_button.click(lambda path: path, last_midi, seed_file, api_name="continue_result")
-            genre.change(on_genre, genre, [seed_choice, temperature], api_name=False)
-            for control in (genre, length, tempo):
-                control.change(duration_text, [genre, length, tempo], duration, api_name=False)
-            demo.load(duration_text, [genre, length, tempo], duration, api_name=False)
-        if os.environ.get(TRAIN_TAB_ENV, "1") != "0":
+            genre.change(on_genre, genre, [seed_choice, knobs["temperature"]], api_name=False)
+            shown = [genre, knobs["length"], knobs["tempo"]]
+            for control in shown:
+                control.change(duration_text, shown, duration, api_name=False)
+            demo.load(duration_text, shown, duration, api_name=False)
+        if not TRAIN_TAB.is_off():
             _train_tab(genre)
         with gr.Tab("Compare with Jukebox and GANSynth"):
             gr.Markdown("Three ways to make music in a genre: OpenAI's Jukebox (raw audio), Magenta's GANSynth "

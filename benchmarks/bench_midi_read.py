@@ -20,7 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from genre_lstm.music.events import GRID, Step  # noqa: E402
-from genre_lstm.music.midi_io import midi_file_to_steps, notes_to_steps, steps_to_midi_file  # noqa: E402
+from genre_lstm.music.midi_io import (  # noqa: E402
+    midi_file_to_steps,
+    notes_to_steps,
+    steps_to_midi_file,
+)
 
 
 def music21_read(path: Path) -> list[Step]:

@@ -29,12 +29,12 @@ def main() -> None:
     parser.add_argument("--small-minutes", type=float, default=1.5)
     args = parser.parse_args()
     import_keras()
-    from genre_lstm.store.checkpoint import load_checkpoint
-    from genre_lstm.training.corpus import read_collection, read_pieces, split_pieces
-    from genre_lstm.evaluation.evaluate import PitchSetBackoff, score_model
-    from genre_lstm.store.genres import get_genre
     from genre_lstm.app.jobs import SIZES
+    from genre_lstm.evaluation.metrics import PitchSetBackoff, score_model
     from genre_lstm.music.midi_io import steps_to_midi_file
+    from genre_lstm.store.checkpoint import load_checkpoint
+    from genre_lstm.store.genres import get_genre
+    from genre_lstm.training.corpus import read_collection, read_pieces, split_pieces
     from genre_lstm.training.train import TrainSettings, train_checkpoint
 
     folder = Path(tempfile.mkdtemp(prefix="bench-own-"))

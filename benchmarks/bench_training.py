@@ -30,9 +30,9 @@ def main() -> None:
     parser.add_argument("--collection", default="essen-chinese")
     args = parser.parse_args()
     import_keras()
-    from genre_lstm.training.corpus import read_collection, split_pieces
     from genre_lstm.model.network import ModelConfig, build_model, compile_model
     from genre_lstm.model.tokenizer import Vocabulary
+    from genre_lstm.training.corpus import read_collection, split_pieces
     from genre_lstm.training.train import TrainSettings, make_datasets, pieces_to_stream
 
     split = split_pieces(read_collection(args.collection).pieces)

@@ -7,11 +7,14 @@ the user can cause ends as one line on stderr and exit code 2; never a traceback
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from .environment import DEBUG
 from .errors import GenreLSTMError, InvalidParameterError
+from .model.presets import PRESETS
+from .request import FIELDS, GenerationRequest, number_text
+from .training.sizes import MODEL_SIZES
 
 EXIT_USAGE = 2
 
@@ -21,6 +24,18 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def add_request_options(parser: argparse.ArgumentParser) -> None:
+    """One option per request field, with the field's own help and limits; values stay strings here
+    and are converted and checked by the request, so the CLI and the app refuse alike."""
+    for field in FIELDS:
+        if field.kind is bool:
+            parser.add_argument(field.flag, action="store_true", default=None, help=field.help)
+            continue
+        limits = f", {number_text(field.low)} to {number_text(field.high)}" if field.low is not None else ""
+        parser.add_argument(field.flag, default=None, metavar=field.name.upper(),
+                            help=f"{field.help} (default: {field.default_text}{limits})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,21 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed = gen.add_mutually_exclusive_group()
     seed.add_argument("--seed-midi", type=Path, help="a MIDI, MusicXML or ABC file to continue")
     seed.add_argument("--seed-piece", type=int, help="index of one of the checkpoint's held-out seed windows")
-    gen.add_argument("--seed-length", type=int, default=100, help="seed steps to use, from the end (default 100)")
-    gen.add_argument("--length", type=int, default=500, help="steps to generate (default 500, as in the paper)")
-    gen.add_argument("--rhythm", choices=("learned", "random"), default=None,
-                     help="learned durations and gaps (default), or the paper's random offsets")
-    gen.add_argument("--offset-min", type=float, default=0.1, help="random rhythm: shortest gap, quarter notes")
-    gen.add_argument("--offset-max", type=float, default=0.9, help="random rhythm: longest gap, quarter notes")
-    gen.add_argument("--temperature", type=float, default=None)
-    gen.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest tokens (0 = all)")
-    gen.add_argument("--random-seed", type=int, default=0)
-    gen.add_argument("--variations", type=int, default=1, help="pieces generated at once (1-16)")
-    gen.add_argument("--tempo", type=float, default=None, help="beats per minute (default: the genre's)")
-    gen.add_argument("--instrument", default=None, help="General MIDI instrument name or number")
-    gen.add_argument("--transpose", type=int, default=0, help="semitones to move the output by")
-    gen.add_argument("--include-seed", action="store_true", help="put the seed in front of the continuation")
-    gen.add_argument("--natural-ending", action="store_true", help="allow the piece to end before --length")
+    add_request_options(gen)
     gen.add_argument("--no-audio", action="store_true", help="write MIDI only")
     gen.add_argument("--out", type=Path, required=True, help="output folder")
 
@@ -59,12 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--genre", help="a shipped genre id: reproduces its checkpoint")
     data.add_argument("--data", type=Path, help="a folder or a zip of MIDI, MusicXML or ABC files")
     train.add_argument("--name", help="name of your genre (with --data)")
-    train.add_argument("--preset", choices=("default", "paper"), default="default")
+    train.add_argument("--preset", choices=tuple(PRESETS), default="default")
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--max-minutes", type=float, default=None, help="stop after this much training time")
     train.add_argument("--random-seed", type=int, default=0)
     train.add_argument("--base", help="fine-tune: start from this shipped genre (with --data)")
-    train.add_argument("--size", choices=("small", "medium"), help="model size for --data (default: medium)")
+    train.add_argument("--size", choices=tuple(MODEL_SIZES), help="model size for --data (default: medium)")
     train.add_argument("--out", type=Path, help="checkpoint folder (default: checkpoints/<genre>)")
 
     render = commands.add_parser("render", help="render a MIDI file to WAV with FluidSynth")
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--baselines", type=Path, default=Path("baselines"), help="baseline folder (git-ignored)")
 
     summary = commands.add_parser("model-summary", help="print a preset's layers and parameter count")
-    summary.add_argument("--preset", choices=("default", "paper"), default="default")
+    summary.add_argument("--preset", choices=tuple(PRESETS), default="default")
     summary.add_argument("--vocab-size", type=int, default=500, help="vocabulary size to size the model for")
     return parser
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print("genre-lstm: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # a bug of ours: still one line, with a way to see more
-        if os.environ.get("GENRE_LSTM_DEBUG"):
+        if DEBUG.get():
             raise
         print(f"genre-lstm: internal error: {type(error).__name__}: {error} "
               "(set GENRE_LSTM_DEBUG=1 for a traceback)", file=sys.stderr)
@@ -111,9 +112,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_genres(args) -> int:
-    from .store.genres import GENRES, HUB_ORG_ENV
+    from .environment import HUB_ORG
+    from .store.genres import GENRES
 
-    hub = os.environ.get(HUB_ORG_ENV)
+    hub = HUB_ORG.get()
     for genre in GENRES.values():
         local = genre.local_dir()
         origin = f"hub {genre.hub_repo()}@{genre.hub_revision}" if hub else (
@@ -122,44 +124,33 @@ def cmd_genres(args) -> int:
     return 0
 
 
+def request_from_args(args) -> GenerationRequest:
+    """The generate command's options -> a checked request (the same conversion the app uses)."""
+    return GenerationRequest.from_values(**{f.name: getattr(args, f.name) for f in FIELDS})
+
+
 def cmd_generate(args) -> int:
-    from .model.generate import GenerationSettings
-    from .music.instruments import program_of
     from .music.midi_io import music_file_to_steps
     from .music.render import check_synth_available, find_soundfont
-
-    spec = args.checkpoint or args.genre or "irish-fiddle"
-    program = program_of(args.instrument) if args.instrument is not None else None
-    if args.tempo is not None and not 20 <= args.tempo <= 400:
-        raise InvalidParameterError(f"tempo must be 20 to 400 BPM, not {args.tempo}")
-    if not -24 <= args.transpose <= 24:
-        raise InvalidParameterError(f"transpose must be -24 to 24 semitones, not {args.transpose}")
-    if not args.no_audio:
-        check_synth_available(), find_soundfont()  # fail before the slow part
-    seed = music_file_to_steps(args.seed_midi) if args.seed_midi else None
     from .store.hub import get_checkpoint, resolve_checkpoint
 
+    request = request_from_args(args)
+    spec = args.checkpoint or args.genre or "irish-fiddle"
     folder = resolve_checkpoint(spec)
+    if not args.no_audio:
+        check_synth_available(), find_soundfont()  # fail before the slow part
+        from .pipeline import check_music_length
+
+        check_music_length(folder, request)
+    seed = music_file_to_steps(args.seed_midi) if args.seed_midi else None
     _load_backend()
     from .pipeline import make_music
 
     checkpoint = get_checkpoint(str(folder))
-    defaults = checkpoint.defaults
-    settings = GenerationSettings(
-        length=args.length, rhythm=args.rhythm or defaults.rhythm, offset_min=args.offset_min,
-        offset_max=args.offset_max,
-        temperature=defaults.temperature if args.temperature is None else args.temperature,
-        top_k=defaults.top_k if args.top_k is None else args.top_k, random_seed=args.random_seed,
-        variations=args.variations, seed_length=args.seed_length, natural_ending=args.natural_ending,
-    ).checked(checkpoint.config, len(checkpoint.vocab))
     if seed is None:
-        index = args.seed_piece if args.seed_piece is not None else args.random_seed
-        seed = checkpoint.seed_steps(index)
+        seed = checkpoint.seed_steps(args.seed_piece if args.seed_piece is not None else request.random_seed)
     name = Path(spec).name if Path(spec).is_dir() else spec.replace("/", "_")
-    outputs = make_music(checkpoint, seed, settings, args.out, name=name, tempo_bpm=args.tempo,
-                         program=program, include_seed=args.include_seed, audio=not args.no_audio,
-                         transpose=args.transpose)
-    for output in outputs:
+    for output in make_music(checkpoint, seed, request, args.out, name=name, audio=not args.no_audio):
         print(output.midi)
         if output.wav:
             print(output.wav)
@@ -212,18 +203,15 @@ def cmd_train(args) -> int:
             settings.base = str(get_genre(args.base).local_dir())
             info["fine_tuned_from"] = args.base
         if args.size:
-            from .app.jobs import SIZES
-
-            settings.model = SIZES[args.size]
+            settings.model = MODEL_SIZES[args.size]
     print(f"read {len(report.pieces)} pieces, {report.steps} steps; skipped {len(report.skipped)} files",
           file=sys.stderr)
     for name, reason in report.skipped:
         print(f"  skipped {name}: {reason}", file=sys.stderr)
     _load_backend()
-    from .training.train import train_checkpoint
-
     from .model.backend import hardware_description
     from .store.card import write_model_card
+    from .training.train import train_checkpoint
 
     info["pieces"] = len(report.pieces)
     info["hardware"] = hardware_description()
@@ -269,13 +257,16 @@ def cmd_evaluate(args) -> int:
     if not genres:
         raise InvalidParameterError("no genre checkpoints installed to evaluate")
     _load_backend()
-    from .evaluation.evaluate import evaluate_genre, evaluation_markdown, genre_accuracy
+    from .evaluation.baselines import train_paper_baseline
+    from .evaluation.evaluate import evaluate_genre
+    from .evaluation.metrics import genre_accuracy
+    from .evaluation.report import evaluation_markdown, record_figures
 
     results = []
     for genre in genres:
         baseline = args.baselines / genre / "paper"
         if args.train_baselines:
-            _train_paper_baseline(genre, baseline)
+            train_paper_baseline(genre, baseline)
         paper = None
         if baseline.is_dir():
             from .store.checkpoint import load_checkpoint
@@ -288,59 +279,9 @@ def cmd_evaluate(args) -> int:
     command = "genre-lstm evaluate" + "".join(f" --genre {g}" for g in (args.genre or []))
     args.out.write_text(evaluation_markdown(results, command, accuracy), encoding="utf-8")
     for result in results:
-        _card_with_figures(result, (accuracy or {}).get(result["genre"]))
+        record_figures(result, (accuracy or {}).get(result["genre"]), command)
     print(args.out)
     return 0
-
-
-def _card_with_figures(result: dict, genre_share: dict | None) -> None:
-    """Rewrite a shipped genre's model card with its held-out figures."""
-    from .store.card import write_model_card
-    from .store.genres import get_genre, representation_note
-    from .store.hub import get_checkpoint
-
-    genre = get_genre(result["genre"])
-    checkpoint = get_checkpoint(genre.id)
-    model, ngrams, two = result["model"], result["ngrams"], result["two_sample"]
-    best_order = min(ngrams, key=lambda n: ngrams[n]["token"])
-    figures = {
-        "held-out test steps": model["steps"],
-        "cross-entropy, pitch/chord (nats/step)": f"{model['token']:.3f}",
-        "cross-entropy, duration / shift (nats/step)": f"{model['duration']:.3f} / {model['shift']:.3f}",
-        "top-1 accuracy, pitch/chord": f"{model['accuracy']:.3f}",
-        f"best n-gram (Kneser-Ney order {best_order}), pitch/chord": f"{ngrams[best_order]['token']:.3f}",
-        "two-sample accuracy, generated vs held-out (0.5 = indistinguishable)":
-            f"{two['lstm'][0]:.3f} +/- {two['lstm'][1]:.3f} (order-5 Markov {two['markov5'][0]:.3f})",
-        "8-gram copy rate, generated / real held-out": "{:.3f} / {:.3f}".format(
-            result["copy"]["generated"][0], result["copy"]["real_held_out"][0]),
-    }
-    if genre_share is not None:
-        figures["genre accuracy of generated pieces (real held-out)"] = (
-            f"{genre_share['generated']:.3f} ({genre_share['held_out']:.3f})")
-    write_model_card(genre.local_dir(), title=f"genre-lstm: {genre.name}",
-                     summary=f"An LSTM that continues music in the style of: {genre.source}. "
-                             "See EVALUATION.md in the genre-lstm repository for how each figure is measured.",
-                     parameters=checkpoint.parameter_count,
-                     hardware=checkpoint.info.get("hardware", "unknown hardware"), figures=figures,
-                     representation=representation_note(genre))
-
-
-def _train_paper_baseline(genre_id: str, folder: Path) -> None:
-    """The paper preset on the genre's pieces, for as long as the shipped checkpoint trained."""
-    from .store.checkpoint import load_checkpoint
-    from .training.corpus import read_collection
-    from .store.genres import get_genre
-    from .training.train import TrainSettings, train_checkpoint
-
-    genre = get_genre(genre_id)
-    shipped = load_checkpoint(genre.local_dir())
-    seconds = shipped.info.get("training", {}).get("seconds", 600)
-    settings = TrainSettings(preset="paper", epochs=1000, patience=1000, max_minutes=seconds / 60,
-                             max_vocab=len(shipped.vocab), verbose=2, **{k: v for k, v in genre.train.items()
-                                                                         if k == "transpose"})
-    print(f"training the paper baseline for {genre_id}: {seconds / 60:.1f} min", file=sys.stderr)
-    train_checkpoint(read_collection(genre.collection).pieces, folder, settings=settings,
-                     info={"genre": genre_id, "baseline": "paper"})
 
 
 def cmd_model_summary(args) -> int:

@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .music.events import Step, steps_duration_quarters
-from .model.generate import GeneratedPiece, GenerationSettings, Progress, iter_generate
-from .music.midi_io import steps_to_midi_file
-from .music.render import StepsRenderer
+from .errors import InvalidParameterError
+from .model.generate import GeneratedPiece, Progress, iter_generate
 from .model.tokenizer import transpose_steps
+from .music.events import GRID, Step, steps_duration_quarters
+from .music.midi_io import steps_to_midi_file
+from .music.render import MAX_SECONDS, StepsRenderer
+from .request import GenerationRequest
+from .store import layout
 
 
 @dataclass
@@ -40,21 +43,40 @@ class Rendering:
     total: int
 
 
-def iter_make_music(checkpoint, seed: list[Step], settings: GenerationSettings, out_dir: str | Path, *,
-                    name: str = "piece", tempo_bpm: float | None = None, program: int | None = None,
-                    include_seed: bool = False, audio: bool = True, transpose: int = 0,
-                    ) -> Iterator[Progress | Rendering | list[Output]]:
-    """Generate ``settings.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav)."""
+def approximate_seconds(folder: Path, length: int, tempo_bpm: float | None = None) -> float:
+    """Seconds of music ``length`` steps make, from the average gap of the checkpoint's seed windows
+    (read from the folder alone, so a form can show it without loading the model)."""
+    gaps = [row[1] for s in layout.read_seeds(folder) for row in s.get("steps", [])]
+    quarters = sum(gaps) / len(gaps) / GRID if gaps else 0.5
+    tempo = tempo_bpm or layout.read_defaults(folder).get("tempo_bpm") or 100.0
+    return length * quarters * 60.0 / float(tempo)
+
+
+def check_music_length(folder: Path, request: GenerationRequest) -> None:
+    """Refuse, before any work, a request whose music would play longer than can be rendered."""
+    seconds = approximate_seconds(folder, request.length + (request.seed_length if request.include_seed else 0),
+                                  request.tempo)
+    if seconds > MAX_SECONDS:
+        longest = int(request.length * MAX_SECONDS / seconds)
+        raise InvalidParameterError(
+            f"{request.length} steps would play for about {seconds / 60:.0f} minutes; the limit is "
+            f"{MAX_SECONDS // 60}: ask for at most {longest} steps or a faster tempo")
+
+
+def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, out_dir: str | Path, *,
+                    name: str = "piece", audio: bool = True) -> Iterator[Progress | Rendering | list[Output]]:
+    """Generate ``request.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav)."""
     out_dir = Path(out_dir)
-    tempo = float(tempo_bpm or checkpoint.defaults.tempo_bpm)
-    program = checkpoint.defaults.program if program is None else int(program)
+    settings = request.for_checkpoint(checkpoint)
+    tempo, program, transpose, include_seed = settings.tempo, settings.program, settings.transpose, settings.include_seed
+    if audio:
+        check_music_length(checkpoint.folder, settings)
     started = time.perf_counter()
 
     def shown(piece_steps: list[Step], seed_steps: list[Step]) -> list[Step]:
         steps = (seed_steps + piece_steps) if include_seed else piece_steps
         return transpose_steps(steps, transpose) if transpose else steps
 
-    settings.checked(checkpoint.config, len(checkpoint.vocab))  # before any renderer starts a thread
     renderers: list[StepsRenderer] = []
     try:
         # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
@@ -76,7 +98,7 @@ def iter_make_music(checkpoint, seed: list[Step], settings: GenerationSettings, 
             stem = out_dir / f"{name}-{piece.random_seed}"
             began = time.perf_counter()
             midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,
-                                      text=_meta(checkpoint, settings, piece, tempo, program, include_seed, transpose))
+                                      text=_meta(checkpoint, settings, piece))
             timings = {"sampling_s": sampling, "midi_s": time.perf_counter() - began}
             wav = None
             if audio:
@@ -92,10 +114,10 @@ def iter_make_music(checkpoint, seed: list[Step], settings: GenerationSettings, 
     yield outputs
 
 
-def make_music(checkpoint, seed: list[Step], settings: GenerationSettings, out_dir: str | Path, *,
+def make_music(checkpoint, seed: list[Step], request: GenerationRequest, out_dir: str | Path, *,
                on_progress: Callable[[Progress | Rendering], None] | None = None, **options) -> list[Output]:
     """Run ``iter_make_music`` to the end, reporting progress to ``on_progress``."""
-    for item in iter_make_music(checkpoint, seed, settings, out_dir, **options):
+    for item in iter_make_music(checkpoint, seed, request, out_dir, **options):
         if isinstance(item, list):
             return item
         if on_progress:
@@ -103,16 +125,7 @@ def make_music(checkpoint, seed: list[Step], settings: GenerationSettings, out_d
     raise RuntimeError("iter_make_music ended without outputs")  # unreachable
 
 
-def _meta(checkpoint, settings: GenerationSettings, piece: GeneratedPiece, tempo: float, program: int,
-          include_seed: bool, transpose: int) -> dict:
+def _meta(checkpoint, settings: GenerationRequest, piece: GeneratedPiece) -> dict:
     """The parameters that reproduce this piece, written into the MIDI as text events."""
-    return {
-        "generator": "genre-lstm",
-        "checkpoint": checkpoint.defaults.name,
-        "length": settings.length, "rhythm": settings.rhythm if checkpoint.config.has_rhythm else "random",
-        "offset_range": f"{settings.offset_min}-{settings.offset_max}",
-        "temperature": settings.temperature, "top_k": settings.top_k,
-        "random_seed": piece.random_seed, "seed_length": settings.seed_length,
-        "natural_ending": settings.natural_ending, "include_seed": include_seed,
-        "tempo_bpm": tempo, "program": program, "transpose": transpose,
-    }
+    return {"generator": "genre-lstm", "checkpoint": checkpoint.defaults.name, **settings.as_dict(),
+            "random_seed": piece.random_seed, "program": settings.program}

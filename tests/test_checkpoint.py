@@ -3,9 +3,10 @@ import shutil
 
 import pytest
 
-from genre_lstm.store.checkpoint import load_checkpoint
 from genre_lstm.errors import CheckpointError
-from genre_lstm.model.generate import GenerationSettings, generate
+from genre_lstm.model.generate import generate
+from genre_lstm.request import GenerationRequest
+from genre_lstm.store.checkpoint import load_checkpoint
 
 
 def test_folder_is_a_hub_style_repo_without_optimizer_state(tiny_checkpoint_dir):
@@ -21,7 +22,7 @@ def test_folder_is_a_hub_style_repo_without_optimizer_state(tiny_checkpoint_dir)
 
 def test_save_load_round_trip_reproduces_the_same_samples(tiny_checkpoint, tiny_checkpoint_dir):
     again = load_checkpoint(tiny_checkpoint_dir)
-    settings = GenerationSettings(length=30, random_seed=99)
+    settings = GenerationRequest(length=30, random_seed=99)
     seed = tiny_checkpoint.seed_steps(0)
     assert generate(again, seed, settings)[0].steps == generate(tiny_checkpoint, seed, settings)[0].steps
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import mido
 import pytest
-
 from conftest import write_midi
+
 from genre_lstm.cli import main
 from genre_lstm.music.midi_io import midi_file_text, midi_file_to_steps
 from genre_lstm.music.render import wav_stats
@@ -74,7 +74,7 @@ def _bad(args, tmp_path, env=None):
 @pytest.mark.parametrize("args, says", [
     (["generate", "--genre", "polka", "--out", "o"], "neither a genre"),
     (["generate", "--seed-midi", "missing.mid", "--out", "o"], "no such file"),
-    (["generate", "--length", "abc", "--out", "o"], "invalid int value"),
+    (["generate", "--length", "abc", "--out", "o"], "length must be a whole number from 1 to 2000, not 'abc'"),
     (["generate", "--tempo", "5000", "--out", "o"], "tempo must be"),
     (["generate", "--instrument", "kazoo", "--out", "o"], "unknown General MIDI instrument"),
     (["render", "missing.mid", "out.wav"], "no such file"),

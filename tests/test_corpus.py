@@ -1,4 +1,9 @@
-from genre_lstm.training.corpus import cache_dir, collection_paths, read_pieces, split_pieces
+from genre_lstm.training.corpus import (
+    cache_dir,
+    collection_paths,
+    read_pieces,
+    split_pieces,
+)
 
 
 def test_collections_are_found_in_music21s_corpus():

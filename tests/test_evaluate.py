@@ -2,9 +2,10 @@ import math
 
 import numpy as np
 
-from genre_lstm.training.corpus import Piece
-from genre_lstm.evaluation.evaluate import KneserNey, PitchSetBackoff, copy_figures, score_model, score_ngram, score_paper
+from genre_lstm.evaluation.baselines import KneserNey, score_ngram, score_paper
+from genre_lstm.evaluation.metrics import PitchSetBackoff, copy_figures, score_model
 from genre_lstm.music.events import Step
+from genre_lstm.training.corpus import Piece
 
 
 def test_kneser_ney_is_a_proper_distribution():
@@ -52,7 +53,7 @@ def test_paper_baseline_is_scored_on_the_same_steps_as_the_lstm(tiny_checkpoint,
 
 
 def test_muspy_metrics_read_our_midi(irish_pieces):
-    from genre_lstm.evaluation.evaluate import muspy_figures
+    from genre_lstm.evaluation.metrics import muspy_figures
 
     melody = muspy_figures([p.steps[:64] for p in irish_pieces[:3]])
     chords = muspy_figures([[Step((60, 64, 67), 1.0, 1.0)] * 16])
@@ -62,8 +63,8 @@ def test_muspy_metrics_read_our_midi(irish_pieces):
 
 
 def test_genre_classifier_tells_fiddle_tunes_from_polyphony(irish_pieces, palestrina_path):
+    from genre_lstm.evaluation.metrics import genre_accuracy
     from genre_lstm.training.corpus import read_pieces
-    from genre_lstm.evaluation.evaluate import genre_accuracy
 
     def windows(pieces):
         return [p.steps[at:at + 16] for p in pieces for at in range(0, len(p.steps) - 15, 16)]
@@ -81,7 +82,7 @@ def test_genre_classifier_tells_fiddle_tunes_from_polyphony(irish_pieces, palest
 
 
 def test_target_checks_follow_the_issue_thresholds():
-    from genre_lstm.evaluation.evaluate import evaluation_markdown, target_checks
+    from genre_lstm.evaluation.report import evaluation_markdown, target_checks
 
     rhythm = {"pitch count": 0.9, "inter-onset interval": 0.9, "note length": 0.8}
     result = {"genre": "g", "model": {"token": 2.0, "duration": 0.5, "shift": 0.3, "accuracy": 0.4, "steps": 10},

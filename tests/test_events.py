@@ -1,4 +1,11 @@
-from genre_lstm.music.events import Step, name_to_pitch, pitch_to_name, pitches_to_token, steps_duration_quarters, token_to_pitches
+from genre_lstm.music.events import (
+    Step,
+    name_to_pitch,
+    pitch_to_name,
+    pitches_to_token,
+    steps_duration_quarters,
+    token_to_pitches,
+)
 
 
 def test_pitch_names_keep_octaves_and_round_trip():

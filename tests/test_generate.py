@@ -1,12 +1,13 @@
 import pytest
 
 from genre_lstm.errors import InvalidParameterError
-from genre_lstm.model.generate import GenerationSettings, generate, paper_window_generate
+from genre_lstm.model.generate import generate, paper_window_generate
+from genre_lstm.request import GenerationRequest
 
 
 def test_continues_a_seed_for_the_requested_steps(tiny_checkpoint):
     seed = tiny_checkpoint.seed_steps(0)
-    [piece] = generate(tiny_checkpoint, seed, GenerationSettings(length=60, random_seed=3))
+    [piece] = generate(tiny_checkpoint, seed, GenerationRequest(length=60, random_seed=3))
     assert len(piece.steps) == 60 and not piece.ended_naturally
     known = {tiny_checkpoint.vocab.pitches_of(i) for i in range(2, len(tiny_checkpoint.vocab))}
     assert all(step.pitches in known for step in piece.steps)
@@ -14,32 +15,37 @@ def test_continues_a_seed_for_the_requested_steps(tiny_checkpoint):
 
 def test_variation_k_equals_a_single_run_with_its_seed(tiny_checkpoint):
     seed = tiny_checkpoint.seed_steps(1)
-    batch = generate(tiny_checkpoint, seed, GenerationSettings(length=40, random_seed=10, variations=4))
-    single = generate(tiny_checkpoint, seed, GenerationSettings(length=40, random_seed=12))
+    batch = generate(tiny_checkpoint, seed, GenerationRequest(length=40, random_seed=10, variations=4))
+    single = generate(tiny_checkpoint, seed, GenerationRequest(length=40, random_seed=12))
     assert [p.random_seed for p in batch] == [10, 11, 12, 13]
     assert batch[2].steps == single[0].steps
     assert batch[0].steps != batch[1].steps
 
 
 def test_random_rhythm_draws_offsets_in_the_range(tiny_checkpoint):
-    settings = GenerationSettings(length=50, rhythm="random", offset_min=0.2, offset_max=0.4)
+    settings = GenerationRequest(length=50, rhythm="random", offset_min=0.2, offset_max=0.4)
     [piece] = generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), settings)
     assert all(0.2 <= s.shift <= 0.4 and s.duration == 1.0 for s in piece.steps)
 
 
 def test_paper_checkpoint_defaults_to_random_offsets(tiny_paper):
-    [piece] = generate(tiny_paper, tiny_paper.seed_steps(0), GenerationSettings(length=30))
+    [piece] = generate(tiny_paper, tiny_paper.seed_steps(0), GenerationRequest(length=30))
     assert len(piece.steps) == 30 and all(0.1 <= s.shift <= 0.9 for s in piece.steps)
 
 
-def test_paper_window_loop_is_available_as_the_baseline(tiny_paper):
-    steps = paper_window_generate(tiny_paper, tiny_paper.seed_steps(0), 5)
-    assert len(steps) == 5
+def test_paper_window_loop_is_greedy_with_random_offsets(tiny_paper):
+    seed = tiny_paper.seed_steps(0)
+    steps = paper_window_generate(tiny_paper, seed, 5, random_seed=4)
+    assert steps == paper_window_generate(tiny_paper, seed, 5, random_seed=4)  # argmax: no sampling noise
+    known = {tiny_paper.vocab.pitches_of(i) for i in range(2, len(tiny_paper.vocab))}
+    assert all(s.pitches in known and s.duration == 1.0 and 0.1 <= s.shift <= 0.9 for s in steps)
+    other = paper_window_generate(tiny_paper, seed, 5, random_seed=5)
+    assert [s.pitches for s in other] == [s.pitches for s in steps] and other != steps  # only offsets differ
 
 
 def test_natural_ending_may_stop_early(tiny_checkpoint):
     pieces = generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0),
-                      GenerationSettings(length=300, natural_ending=True, variations=8, temperature=2.0))
+                      GenerationRequest(length=300, natural_ending=True, variations=4, temperature=2.0))
     assert all(len(p.steps) <= 300 for p in pieces)
     assert all(p.ended_naturally == (len(p.steps) < 300) for p in pieces)
 
@@ -49,4 +55,4 @@ def test_natural_ending_may_stop_early(tiny_checkpoint):
                                     dict(temperature=0.0)])
 def test_bad_settings_are_rejected_before_sampling(tiny_checkpoint, change):
     with pytest.raises(InvalidParameterError):
-        generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationSettings(**change))
+        generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationRequest(**change))

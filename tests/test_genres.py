@@ -5,7 +5,8 @@ import json
 import pytest
 import yaml
 
-from genre_lstm.model.generate import GenerationSettings, generate
+from genre_lstm.model.generate import generate
+from genre_lstm.request import GenerationRequest
 from genre_lstm.store.genres import GENRES, checkpoints_root
 from genre_lstm.store.hub import get_checkpoint
 
@@ -20,7 +21,7 @@ def test_every_genre_ships_a_checkpoint():
 @pytest.mark.parametrize("genre", SHIPPED)
 def test_each_checkpoint_loads_and_generates_50_steps(genre):
     checkpoint = get_checkpoint(genre)
-    [piece] = generate(checkpoint, checkpoint.seed_steps(0), GenerationSettings(length=50, random_seed=1))
+    [piece] = generate(checkpoint, checkpoint.seed_steps(0), GenerationRequest(length=50, random_seed=1))
     assert len(piece.steps) == 50
     assert checkpoint.config.has_rhythm and len(checkpoint.seeds) >= 8
 
@@ -51,7 +52,7 @@ def test_seed_windows_are_held_out_pieces():
 def test_pitch_feature_genres_ship_the_pitch_tables_of_their_vocabulary(genre):
     import numpy as np
 
-    from genre_lstm.model.network import pitch_feature_table
+    from genre_lstm.model.layers import pitch_feature_table
 
     checkpoint = get_checkpoint(genre)
     assert checkpoint.config.pitch_features

@@ -1,7 +1,7 @@
 import mido
 import pytest
-
 from conftest import write_midi
+
 from genre_lstm.errors import MusicReadError, MusicTooLargeError
 from genre_lstm.music.events import Step
 from genre_lstm.music.midi_io import (

@@ -1,19 +1,19 @@
 import threading
 
 import numpy as np
-
 from conftest import loudness_curve
-from genre_lstm.model.generate import GenerationSettings, Progress
-from genre_lstm.pipeline import iter_make_music, make_music
+
+from genre_lstm.model.generate import Progress
 from genre_lstm.music.render import midi_to_wav
+from genre_lstm.pipeline import iter_make_music, make_music
+from genre_lstm.request import GenerationRequest
 
 
 def test_audio_rendered_while_sampling_plays_the_written_midi(tiny_checkpoint, tmp_path):
     """The WAV is made alongside sampling from the steps so far; it must sound like its own MIDI
     file, seed included and transposed."""
-    settings = GenerationSettings(length=120, random_seed=5, variations=2)
-    outputs = make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), settings, tmp_path, include_seed=True,
-                         transpose=3, tempo_bpm=140)
+    request = GenerationRequest(length=120, random_seed=5, variations=2, include_seed=True, transpose=3, tempo=140)
+    outputs = make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), request, tmp_path)
     for output in outputs:
         again = midi_to_wav(output.midi, tmp_path / f"again-{output.piece.random_seed}.wav")
         streamed, whole = loudness_curve(output.wav), loudness_curve(again)
@@ -23,7 +23,7 @@ def test_audio_rendered_while_sampling_plays_the_written_midi(tiny_checkpoint, t
 
 def test_stopping_generation_stops_its_renderers(tiny_checkpoint, tmp_path):
     running = iter_make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0),
-                              GenerationSettings(length=200, variations=3), tmp_path)
+                              GenerationRequest(length=200, variations=3), tmp_path)
     assert isinstance(next(running), Progress)
     running.close()  # what a cancelled request does
     assert not [t for t in threading.enumerate() if t.name == "steps-renderer"]
@@ -36,5 +36,5 @@ def test_bad_settings_fail_before_any_renderer_starts(tiny_checkpoint, tmp_path)
     from genre_lstm.errors import InvalidParameterError
 
     with pytest.raises(InvalidParameterError, match="variations"):
-        make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationSettings(variations=1000), tmp_path)
+        make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationRequest(variations=1000), tmp_path)
     assert not [t for t in threading.enumerate() if t.name.startswith("steps-renderer")]

@@ -5,10 +5,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from genre_lstm.errors import InvalidParameterError
-from genre_lstm.music.events import GRID, MAX_DURATION_UNITS, MAX_SHIFT_UNITS, Step, playable_steps
-from genre_lstm.model.generate import GenerationSettings, generate
-from genre_lstm.music.midi_io import midi_file_to_steps, steps_to_midi_file
+from genre_lstm.model.generate import generate
 from genre_lstm.model.tokenizer import Vocabulary
+from genre_lstm.music.events import (
+    GRID,
+    MAX_DURATION_UNITS,
+    MAX_SHIFT_UNITS,
+    Step,
+    playable_steps,
+)
+from genre_lstm.music.midi_io import midi_file_to_steps, steps_to_midi_file
+from genre_lstm.request import GenerationRequest
 
 pitch_sets = st.lists(st.sampled_from([0, 1, 12, 59, 60, 61, 64, 67, 72, 126, 127]), min_size=1, max_size=4,
                       unique=True).map(lambda ps: tuple(sorted(ps)))
@@ -39,7 +46,7 @@ def test_tokens_round_trip_the_playable_form(piece):
 def test_the_sampler_returns_in_vocabulary_steps_of_the_requested_count(tiny_checkpoint, temperature, top_k, seed,
                                                                          length, variations, rhythm):
     top_k = min(top_k, len(tiny_checkpoint.vocab))
-    pieces = generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationSettings(
+    pieces = generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationRequest(
         length=length, temperature=temperature, top_k=top_k, random_seed=seed, variations=variations, rhythm=rhythm))
     known = {tiny_checkpoint.vocab.pitches_of(i) for i in range(2, len(tiny_checkpoint.vocab))}
     assert len(pieces) == variations
@@ -60,4 +67,4 @@ def test_the_sampler_returns_in_vocabulary_steps_of_the_requested_count(tiny_che
 ))
 def test_out_of_range_parameters_are_rejected_by_validation(tiny_checkpoint, change):
     with pytest.raises(InvalidParameterError):
-        GenerationSettings(**change).checked(tiny_checkpoint.config, len(tiny_checkpoint.vocab))
+        GenerationRequest(**change)

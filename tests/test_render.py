@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
-
 from conftest import loudness_curve
+
 from genre_lstm.errors import RenderError
 from genre_lstm.music.events import Step, steps_duration_quarters
 from genre_lstm.music.midi_io import steps_to_midi_file

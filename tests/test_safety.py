@@ -32,7 +32,6 @@ def test_parsing_leaves_no_music21_pickle_behind(chorale_path, tmp_path):
 
 def test_the_app_listens_on_loopback_only_by_default():
     import psutil
-
     from conftest import _free_port
 
     port = _free_port()

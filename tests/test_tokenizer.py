@@ -1,8 +1,8 @@
 import pytest
 
 from genre_lstm.errors import VocabularyError
-from genre_lstm.music.events import Step
 from genre_lstm.model.tokenizer import END_ID, RARE_ID, Vocabulary, transpose_into_range
+from genre_lstm.music.events import Step
 
 PIECE = [Step((60,), 1.0, 1.0), Step((62,), 0.5, 0.5), Step((60, 64, 67), 2.0, 2.0), Step((60,), 1.0, 1.0)]
 

@@ -66,44 +66,47 @@ def test_bad_training_uploads_are_reported_and_nothing_escapes(server, midi_file
     assert not list(tmp_path.parent.rglob("escaped.mid"))
 
 
-def test_in_the_browser_upload_train_watch_stop_and_generate(server, midi_files):
+def test_in_the_browser_upload_train_watch_stop_and_generate(server, chromium, screenshots, midi_files):
     from pathlib import Path
 
-    from playwright.sync_api import sync_playwright
+    page = chromium.new_page(viewport={"width": 1400, "height": 1600})
+    try:
+        page.goto(server, wait_until="load")
+        page.get_by_role("tab", name="Train your own").first.click()
+        page.locator("#train-files input[type=file]").set_input_files([str(p) for p in midi_files])
+        page.locator("#train-name input, #train-name textarea").first.fill("browser-reels")
+        page.locator("#train-minutes input[type=number]").fill("5")
+        page.locator("#train-minutes input[type=number]").press("Enter")
+        page.locator("#train-start").click()
+        page.wait_for_selector("#train-report :text('10 files read')", timeout=60_000)
+        # The status is polled every 2 s: on a quiet machine a small job may pass epoch 2, or even
+        # stop early on its own, between two polls.
+        status = "document.querySelector('#train-status')?.innerText || ''"
+        page.wait_for_function(f"() => /Training: epoch ([2-9]|[1-9][0-9]+)|Training finished/.test({status})",
+                               timeout=180_000)
+        page.locator("#train-plot canvas, #train-plot svg").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(screenshots / "train.png"), full_page=True)
+        page.locator("#train-stop").click()
+        page.wait_for_function(f"() => /Training (stopped|finished)/.test({status})", timeout=120_000)
+        zip_link = page.locator("#train-zip a[href]").first
+        assert Path(zip_link.get_attribute("href").split("?")[0]).suffix == ".zip"
 
-    from test_app import CHROMIUM_FLAGS, SCREENSHOTS
-
-    SCREENSHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.goto(server, wait_until="load")
-            page.get_by_role("tab", name="Train your own").first.click()
-            page.locator("#train-files input[type=file]").set_input_files([str(p) for p in midi_files])
-            page.locator("#train-name input, #train-name textarea").first.fill("browser-reels")
-            page.locator("#train-minutes input[type=number]").fill("5")
-            page.locator("#train-minutes input[type=number]").press("Enter")
-            page.locator("#train-start").click()
-            page.wait_for_selector("#train-report :text('10 files read')", timeout=60_000)
-            # The status is polled every 2 s: on a quiet machine a small job may pass epoch 2, or even
-            # stop early on its own, between two polls.
-            status = "document.querySelector('#train-status')?.innerText || ''"
-            page.wait_for_function(f"() => /Training: epoch ([2-9]|[1-9][0-9]+)|Training finished/.test({status})",
-                                   timeout=180_000)
-            page.locator("#train-plot canvas, #train-plot svg").first.wait_for(timeout=30_000)
-            page.screenshot(path=str(SCREENSHOTS / "train.png"), full_page=True)
-            page.locator("#train-stop").click()
-            page.wait_for_function(f"() => /Training (stopped|finished)/.test({status})", timeout=120_000)
-            zip_link = page.locator("#train-zip a[href]").first
-            assert Path(zip_link.get_attribute("href").split("?")[0]).suffix == ".zip"
-            page.get_by_role("tab", name="Generate").first.click()
-            page.locator("#genre input").first.click()
-            page.get_by_role("option", name="Mine: browser-reels").click()
-            page.locator("#length input[type=number]").fill("24")
-            page.locator("#length input[type=number]").press("Enter")
-            page.locator("#generate").click()
-            page.wait_for_selector("#figures :text('24 steps')", timeout=120_000)
-            page.screenshot(path=str(SCREENSHOTS / "generate-mine.png"), full_page=True)
-        finally:
-            browser.close()
+        page.get_by_role("tab", name="Generate").first.click()
+        shipped_duration = page.locator("#duration").inner_text()
+        page.locator("#genre input").first.click()
+        page.get_by_role("option", name="Mine: browser-reels").click()
+        # Its own seed windows and duration replace the shipped genre's, with no error badge.
+        duration = "document.querySelector('#duration')?.innerText || ''"
+        page.wait_for_function(f"() => /About .* minutes/.test({duration}) && {duration} !== {shipped_duration!r}",
+                               timeout=30_000)
+        page.locator("#seed-choice input").first.click()
+        page.get_by_role("option", name=re.compile("^#0: ")).first.wait_for(timeout=30_000)
+        page.keyboard.press("Escape")
+        page.locator("#length input[type=number]").fill("24")
+        page.locator("#length input[type=number]").press("Enter")
+        page.locator("#generate").click()
+        page.wait_for_selector("#figures :text('24 steps')", timeout=120_000)
+        assert page.get_by_text("Error", exact=True).count() == 0
+        page.screenshot(path=str(screenshots / "generate-mine.png"), full_page=True)
+    finally:
+        page.close()

@@ -5,13 +5,14 @@ configured and reachable (never synthesised stand-ins)."""
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
+from ..environment import COMPARE_DATASET
+from ..store.layout import WEIGHTS_FILE
+
 FACTS = Path(__file__).parent / "data" / "compare.json"
-CLIPS_ENV = "GENRE_LSTM_COMPARE_DATASET"  # a hub dataset repo with clips.json and the audio files
 
 
 def facts() -> dict:
@@ -32,27 +33,26 @@ def facts_markdown() -> str:
     return "\n".join(lines) + f"\n\n{data['note']}"
 
 
-def measure_one_minute(genre_id: str) -> dict:
+def measure_one_minute(model: str) -> dict:
     """Generate and render about one minute of music now, on this machine, and report the figures."""
     from ..model.backend import device_description
-    from ..model.generate import GenerationSettings
+    from ..pipeline import approximate_seconds, make_music
+    from ..request import FIELD, GenerationRequest
     from ..store.hub import get_checkpoint
-    from ..pipeline import make_music
-    from .service import approximate_seconds
 
-    checkpoint = get_checkpoint(genre_id)
-    per_step = approximate_seconds(genre_id, 1, 0) or 0.5
-    steps = max(16, min(1000, round(60 / per_step)))
+    checkpoint = get_checkpoint(model)
+    per_step = approximate_seconds(checkpoint.folder, 1) or 0.5
+    steps = max(16, min(int(FIELD["length"].high), round(60 / per_step)))
     with tempfile.TemporaryDirectory(prefix="genre-lstm-measure-") as folder:
         began = time.perf_counter()
-        [output] = make_music(checkpoint, checkpoint.seed_steps(0), GenerationSettings(length=steps), folder,
+        [output] = make_music(checkpoint, checkpoint.seed_steps(0), GenerationRequest(length=steps), folder,
                               name="measure")
         seconds = time.perf_counter() - began
         midi_bytes, wav_bytes = output.midi.stat().st_size, output.wav.stat().st_size
-    weights = checkpoint.folder / "model.weights.h5"
+    weights = checkpoint.folder / WEIGHTS_FILE
     minute = output.music_seconds / 60 or 1
     return {
-        "genre": genre_id, "device": device_description(), "steps": steps,
+        "genre": checkpoint.defaults.name, "device": device_description(), "steps": steps,
         "music_seconds": round(output.music_seconds, 1),
         "seconds_per_minute_of_music": round(seconds / minute, 2),
         "parameters": checkpoint.parameter_count, "checkpoint_bytes": weights.stat().st_size,
@@ -62,7 +62,7 @@ def measure_one_minute(genre_id: str) -> dict:
 
 def clips() -> tuple[list[dict], str]:
     """(clips with local paths and captions, a message): from $GENRE_LSTM_COMPARE_DATASET if set."""
-    repo = os.environ.get(CLIPS_ENV)
+    repo = COMPARE_DATASET.get()
     links = facts()["sample_pages"]
     pages = "; ".join(f"[{name}]({url})" for name, url in links.items())
     if not repo:
@@ -70,7 +70,7 @@ def clips() -> tuple[list[dict], str]:
     from ..store.hub import is_repo_id
 
     if not is_repo_id(repo):
-        return [], f"{CLIPS_ENV}={repo!r} is not a hub repo id; listen on: {pages}."
+        return [], f"{COMPARE_DATASET.name}={repo!r} is not a hub repo id; listen on: {pages}."
     try:
         from huggingface_hub import hf_hub_download
 

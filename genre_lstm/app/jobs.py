@@ -20,12 +20,12 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..environment import JOBS
 from ..errors import InvalidParameterError
+from ..training.sizes import MODEL_SIZES as SIZES
 
-SIZES = {"small": {"units": [128, 128], "embed_dim": 64}, "medium": {"units": [256, 256], "embed_dim": 128}}
 MAX_MINUTES = 20
 MAX_STEPS = 300_000
-JOBS_ROOT_ENV = "GENRE_LSTM_JOBS"
 
 
 @dataclass
@@ -75,7 +75,7 @@ class JobQueue:
     """One running job at a time (this is a 2-core machine), one job per user, FIFO for the rest."""
 
     def __init__(self, root: Path | None = None):
-        self.root = Path(root or os.environ.get(JOBS_ROOT_ENV) or tempfile.mkdtemp(prefix="genre-lstm-jobs-"))
+        self.root = Path(root or JOBS.get() or tempfile.mkdtemp(prefix="genre-lstm-jobs-"))
         self.root.mkdir(parents=True, exist_ok=True)
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
@@ -167,11 +167,11 @@ def run_job(folder: Path) -> int:
     from ..model.backend import hardware_description, import_keras
 
     import_keras()
+    from ..errors import GenreLSTMError
     from ..store.card import write_model_card
     from ..store.checkpoint import GenerationDefaults
-    from ..training.corpus import read_pieces
-    from ..errors import GenreLSTMError
     from ..store.genres import get_genre
+    from ..training.corpus import read_pieces
     from ..training.train import TrainSettings, train_checkpoint
 
     request = JobRequest(**json.loads((folder / "request.json").read_text()))

@@ -7,55 +7,36 @@ components and forwards their values here.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import InvalidParameterError
-from ..model.generate import GenerationSettings, Progress
+from ..model.generate import Progress
+from ..music.instruments import GM_PROGRAMS
+from ..pipeline import (
+    Output,
+    Rendering,
+    check_music_length,
+    iter_make_music,
+)
+from ..request import FIELD, GenerationRequest
+from ..store import layout
 from ..store.genres import GENRES, get_genre
-from ..music.instruments import GM_PROGRAMS, program_of
-from ..pipeline import Output, Rendering, iter_make_music
 
 RANDOM_SEED_CHOICE = "Random held-out window"
 GENRE_DEFAULT = "Genre default"
-MAX_VARIATIONS = 4
-
-
-@dataclass(frozen=True)
-class Request:
-    """Every form field of the Generate tab, with the defaults a bare API call gets."""
-
-    genre: str = "irish-fiddle"
-    checkpoint_dir: str | None = None  # a user's own trained checkpoint, used instead of the genre
-    seed_file: str | None = None
-    seed_choice: str = RANDOM_SEED_CHOICE
-    seed_length: int = 100
-    length: int = 500
-    rhythm: str = "learned"
-    offset_min: float = 0.1
-    offset_max: float = 0.9
-    temperature: float = 1.0
-    top_k: int = 0
-    tempo_bpm: float = 0.0  # 0: the genre's
-    instrument: str = GENRE_DEFAULT
-    transpose: int = 0
-    random_seed: int = 0
-    new_seed: bool = False
-    variations: int = 1
-    include_seed: bool = False
-    natural_ending: bool = False
+SLOTS = FIELD["variations"].high  # the result view's players: one per variation
 
 
 @dataclass
 class Result:
     outputs: list[Output]
     pianorolls: list[Path]
-    archive: Path  # a zip of every variation (written only when there are several)
+    archive: Path | None  # a zip of every variation (only when there are several)
     random_seed: int
     figures: dict = field(default_factory=dict)
 
@@ -66,89 +47,73 @@ def installed_genres() -> list:
 
 def genre_label(genre) -> str:
     """'Irish fiddle: O'Neill's ... (2,009 pieces)', read from the checkpoint's own record."""
-    try:
-        info = json.loads((genre.local_dir() / "genre_lstm.json").read_text())["info"]
-        pieces = f" ({info.get('pieces', 0):,} pieces)"
-    except (OSError, ValueError, KeyError):
-        pieces = ""
-    return f"{genre.name}: {genre.source}{pieces}"
+    pieces = layout.read_info(genre.local_dir()).get("pieces")
+    return f"{genre.name}: {genre.source}" + (f" ({pieces:,} pieces)" if isinstance(pieces, int) else "")
 
 
-def seed_choices(genre_id: str) -> list[str]:
-    """The held-out seed windows a genre ships, by piece, after the random choice."""
-    try:
-        seeds = json.loads((get_genre(genre_id).local_dir() / "seeds.json").read_text())["seeds"]
-    except (OSError, ValueError, KeyError):
-        seeds = []
-    return [RANDOM_SEED_CHOICE] + [f"#{i}: {s['piece']}" + (f" from step {s['start']}" if s.get("start") else "")
-                                   for i, s in enumerate(seeds)]
+def model_folder(model: str) -> Path:
+    """The checkpoint folder of a shipped genre id or of a session's own model folder."""
+    if model in GENRES:
+        return get_genre(model).local_dir()
+    folder = Path(model)
+    if not layout.is_complete(folder):
+        raise InvalidParameterError(f"unknown genre {model!r}; choose one of {', '.join(GENRES)}")
+    return folder
 
 
-def default_temperature(genre_id: str) -> float:
-    """The sampling temperature a genre's checkpoint plays by default (its generation.json)."""
-    try:
-        return float(json.loads((get_genre(genre_id).local_dir() / "generation.json").read_text())["temperature"])
-    except (OSError, ValueError, KeyError):
-        return 1.0
+def seed_choices(folder: Path) -> list[str]:
+    """The held-out seed windows a checkpoint ships, by piece, after the random choice."""
+    return [RANDOM_SEED_CHOICE] + [f"#{i}: {s.get('piece', '?')}" + (f" from step {s['start']}" if s.get("start") else "")
+                                   for i, s in enumerate(layout.read_seeds(folder))]
+
+
+def default_temperature(folder: Path) -> float:
+    """The sampling temperature a checkpoint plays by default (its generation.json)."""
+    value = layout.read_defaults(folder).get("temperature", 1.0)
+    return float(value) if isinstance(value, (int, float)) else 1.0
 
 
 def instrument_choices() -> list[str]:
     return [GENRE_DEFAULT] + list(GM_PROGRAMS)
 
 
-def approximate_seconds(genre_id: str, length: int, tempo_bpm: float) -> float:
-    """Seconds of music ``length`` steps make, from the average gap of the genre's seed windows."""
-    from ..music.events import GRID
-
-    genre = get_genre(genre_id)
-    try:
-        seeds = json.loads((genre.local_dir() / "seeds.json").read_text())["seeds"]
-        gaps = [row[1] for s in seeds for row in s["steps"]]
-        quarters = sum(gaps) / len(gaps) / GRID
-    except (OSError, ValueError, KeyError, ZeroDivisionError):
-        quarters = 0.5
-    return length * quarters * 60.0 / (tempo_bpm or genre.tempo_bpm)
+def request_from_form(**values) -> GenerationRequest:
+    """The Generate form's raw values -> a checked request ("Genre default" means no instrument)."""
+    if values.get("instrument") == GENRE_DEFAULT:
+        values["instrument"] = None
+    return GenerationRequest.from_values(**values)
 
 
-def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Result]:
-    """Validate the form, generate, write MIDI/WAV/piano rolls and a zip; progress on the way."""
-    from ..store.hub import get_checkpoint
+def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: str | None = None,
+        seed_choice: str | None = None, new_seed: bool = False, name: str | None = None,
+        ) -> Iterator[Progress | Rendering | Result]:
+    """Generate from a genre id or a checkpoint folder; write MIDI, WAV, piano rolls (and a zip for
+    several variations); progress on the way. Every limit is checked before the work starts."""
     from ..music.midi_io import music_file_to_steps
     from ..music.pianoroll import steps_to_pianoroll_png
+    from ..store.hub import get_checkpoint
 
     started = time.perf_counter()
-    if not 1 <= int(request.variations) <= MAX_VARIATIONS:
-        raise InvalidParameterError(f"variations must be 1 to {MAX_VARIATIONS}, not {request.variations}")
-    if request.tempo_bpm and not 20 <= float(request.tempo_bpm) <= 400:
-        raise InvalidParameterError(f"tempo must be 20 to 400 BPM, not {request.tempo_bpm}")
-    if not -12 <= int(request.transpose) <= 12:
-        raise InvalidParameterError(f"transpose must be -12 to 12 semitones, not {request.transpose}")
-    program = None if request.instrument in (None, "", GENRE_DEFAULT) else program_of(request.instrument)
-    random_seed = secrets.randbelow(2**31) if request.new_seed else int(request.random_seed)
-    if not request.checkpoint_dir:
-        get_genre(request.genre)
-    seed = music_file_to_steps(request.seed_file) if request.seed_file else None
-    checkpoint = get_checkpoint(request.checkpoint_dir or request.genre)
+    folder = model_folder(model)
+    if new_seed:
+        request = replace(request, random_seed=secrets.randbelow(2**31))
+    check_music_length(folder, request)
+    seed = music_file_to_steps(seed_file) if seed_file else None
+    checkpoint = get_checkpoint(model if model in GENRES else str(folder))
     if seed is None:
-        index = random_seed if request.seed_choice in (None, "", RANDOM_SEED_CHOICE) else _choice_index(request.seed_choice)
-        seed = checkpoint.seed_steps(index)
-    settings = GenerationSettings(
-        length=int(request.length), rhythm=request.rhythm, offset_min=float(request.offset_min),
-        offset_max=float(request.offset_max), temperature=float(request.temperature), top_k=int(request.top_k),
-        random_seed=random_seed, variations=int(request.variations), seed_length=int(request.seed_length),
-        natural_ending=bool(request.natural_ending))
+        chosen = seed_choice in (None, "", RANDOM_SEED_CHOICE)
+        seed = checkpoint.seed_steps(request.random_seed if chosen else _choice_index(seed_choice))
     outputs = None
-    name = checkpoint.defaults.name if request.checkpoint_dir else request.genre
-    for item in iter_make_music(checkpoint, seed, settings, work_dir, name=name,
-                                tempo_bpm=float(request.tempo_bpm) or None, program=program,
-                                include_seed=bool(request.include_seed), transpose=int(request.transpose)):
+    name = name or (model if model in GENRES else checkpoint.defaults.name)
+    for item in iter_make_music(checkpoint, seed, request, work_dir, name=name):
         if isinstance(item, list):
             outputs = item
         else:
             yield item
     rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps) for o in outputs]
-    archive = work_dir / f"{name}-{random_seed}-all.zip"
+    archive = None
     if len(outputs) > 1:
+        archive = work_dir / f"{name}-{request.random_seed}-all.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # WAV barely compresses: store it
             for output in outputs:
                 for path in (output.midi, output.wav):
@@ -158,7 +123,7 @@ def run(request: Request, work_dir: Path) -> Iterator[Progress | Rendering | Res
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
                "sampling_s": outputs[0].timings["sampling_s"], "total_s": time.perf_counter() - started,
                "device": device_description()}
-    yield Result(outputs, rolls, archive, random_seed, figures)
+    yield Result(outputs, rolls, archive, request.random_seed, figures)
     release_freed_memory()
 
 
@@ -207,6 +172,6 @@ def zip_folder(folder: Path, archive: Path) -> Path:
     """A checkpoint folder as a zip in the hub layout (no training leftovers)."""
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for path in sorted(folder.rglob("*")):
-            if path.is_file() and ".training" not in path.parts:
+            if path.is_file() and layout.TRAINING_FOLDER not in path.parts:
                 bundle.write(path, Path(folder.name) / path.relative_to(folder))
     return archive

@@ -9,18 +9,16 @@ which re-runs a 100-token window through the whole network for every step, is ke
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import numpy as np
 
-from .backend import compile_inference
-from ..errors import InvalidParameterError
 from ..music.events import Step
+from ..request import GenerationRequest
+from .backend import compile_inference
 from .network import ModelConfig, inference_models, input_names, rhythm_tables
 from .sampling import (
-    check_random_seed,
-    check_sampling,
     greedy_indices,
     sample_indices,
     scores_to_probabilities,
@@ -28,46 +26,8 @@ from .sampling import (
 )
 from .tokenizer import END_ID, RARE_ID, EncodedPiece, duration_class, shift_class
 
-RHYTHMS = ("learned", "random")
-MAX_LENGTH = 2000
-MAX_VARIATIONS = 16
 PAPER_WINDOW = 100
 QUARTER = 1.0  # the paper's ancestor code plays every random-rhythm note as a quarter note
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """One request: how long, which rhythm, how random, how many variations."""
-
-    length: int = 500
-    rhythm: str = "learned"
-    offset_min: float = 0.1
-    offset_max: float = 0.9
-    temperature: float = 1.0
-    top_k: int = 0
-    random_seed: int = 0
-    variations: int = 1
-    seed_length: int = 100
-    natural_ending: bool = False
-
-    def checked(self, config: ModelConfig, vocab_size: int) -> "GenerationSettings":
-        """Validate every field; a checkpoint without rhythm heads plays the paper's random offsets."""
-        if not (isinstance(self.length, (int, np.integer)) and 1 <= self.length <= MAX_LENGTH):
-            raise InvalidParameterError(f"length must be 1 to {MAX_LENGTH} steps, not {self.length}")
-        if not (isinstance(self.variations, (int, np.integer)) and 1 <= self.variations <= MAX_VARIATIONS):
-            raise InvalidParameterError(f"variations must be 1 to {MAX_VARIATIONS}, not {self.variations}")
-        if not (isinstance(self.seed_length, (int, np.integer)) and 1 <= self.seed_length <= MAX_LENGTH):
-            raise InvalidParameterError(f"seed length must be 1 to {MAX_LENGTH} steps, not {self.seed_length}")
-        if self.rhythm not in RHYTHMS:
-            raise InvalidParameterError(f"rhythm must be one of {', '.join(RHYTHMS)}, not {self.rhythm!r}")
-        if not (0.0 < self.offset_min <= self.offset_max <= 4.0):
-            raise InvalidParameterError(
-                f"offsets must satisfy 0 < min <= max <= 4 quarter notes, not {self.offset_min}..{self.offset_max}")
-        check_sampling(self.temperature, self.top_k, vocab_size)
-        check_random_seed(self.random_seed)
-        if self.random_seed + self.variations - 1 > 2**32 - 1:
-            raise InvalidParameterError("random seed plus variations exceeds 2**32 - 1")
-        return self if config.has_rhythm else replace(self, rhythm="random")
 
 
 @dataclass(frozen=True)
@@ -104,10 +64,8 @@ class StepRunner:
         self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
     def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:
-        """(B, T) id arrays -> the network's input list (the paper preset sees ids / vocab size)."""
-        if self.config.preset == "paper":
-            return [(tokens / self.config.vocab_size).astype(np.float32)[..., None]]
-        return [tokens.astype(np.int32), durations.astype(np.int32), shifts.astype(np.int32)]
+        """(B, T) id arrays -> the network's input list, as the model family takes them."""
+        return self.config.family.feed(self.config, tokens, durations, shifts)
 
     def prime(self, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         out = self._prime(inputs)
@@ -118,11 +76,11 @@ class StepRunner:
         return out[: self.outputs], out[self.outputs:]
 
 
-def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) -> Iterator[Progress | list[GeneratedPiece]]:
+def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> Iterator[Progress | list[GeneratedPiece]]:
     """Yield ``Progress`` while sampling, then the list of generated pieces (one per variation)."""
     started = time.perf_counter()
     config, vocab = checkpoint.config, checkpoint.vocab
-    settings = settings.checked(config, len(vocab))
+    settings = request.for_checkpoint(checkpoint)
     encoded = vocab.encode_seed(seed[-settings.seed_length:]) if seed else EncodedPiece(*(np.zeros(0, np.int32),) * 3)
     runner = checkpoint.runner
     count = settings.variations
@@ -136,7 +94,7 @@ def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) ->
     made: list[list[Step]] = [[] for _ in range(count)]
     seed_steps = vocab.decode(encoded.tokens, encoded.durations, encoded.shifts)
     ended = [False] * count
-    are_logits = config.preset == "default"
+    are_logits = config.family.outputs_logits
     for index in range(settings.length):
         draws = uniform_draws(generators, 3)
         probabilities = scores_to_probabilities(scores[0], temperature=settings.temperature,
@@ -175,10 +133,10 @@ def iter_generate(checkpoint, seed: list[Step], settings: GenerationSettings) ->
     yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, ended[k], elapsed) for k in range(count)]
 
 
-def generate(checkpoint, seed: list[Step], settings: GenerationSettings,
+def generate(checkpoint, seed: list[Step], request: GenerationRequest,
              on_progress: Callable[[Progress], None] | None = None) -> list[GeneratedPiece]:
     """Run ``iter_generate`` to the end, reporting progress to ``on_progress``."""
-    for item in iter_generate(checkpoint, seed, settings):
+    for item in iter_generate(checkpoint, seed, request):
         if isinstance(item, Progress):
             if on_progress:
                 on_progress(item)
@@ -201,15 +159,9 @@ def paper_window_generate(checkpoint, seed: list[Step], length: int, *, offset_m
     steps = []
     for _ in range(length):
         window = np.array(history[-PAPER_WINDOW:])
-        if config.preset == "paper":
-            scores = model.predict((window / config.vocab_size).astype(np.float32)[None, :, None], verbose=0)
-        else:
-            recent = [np.array(r[-PAPER_WINDOW:]) for r in rhythm]
-            recent = [np.concatenate([np.zeros(PAPER_WINDOW - len(r), int), r]) for r in recent]
-            zeros = np.zeros((1, PAPER_WINDOW), int)
-            out = model.predict({"token": window[None], "duration": recent[0][None], "shift": recent[1][None],
-                                 "next_token": zeros, "next_duration": zeros}, verbose=0)
-            scores = out["token"][:, -1]
+        recent = [np.array(r[-PAPER_WINDOW:]) for r in rhythm]
+        recent = [np.concatenate([np.zeros(PAPER_WINDOW - len(r), int), r]) for r in recent]
+        scores = config.family.window_scores(model, config, window[None], recent[0][None], recent[1][None])
         scores = np.array(scores, dtype=np.float64)
         scores[:, [END_ID, RARE_ID]] = -np.inf
         token = int(greedy_indices(scores)[0])

@@ -11,25 +11,6 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InvalidParameterError
-
-TEMPERATURE_RANGE = (0.05, 5.0)
-MAX_RANDOM_SEED = 2**32 - 1
-
-
-def check_sampling(temperature: float, top_k: int, vocab_size: int) -> None:
-    """Reject out-of-range parameters with a readable message, before any sampling."""
-    low, high = TEMPERATURE_RANGE
-    if not (isinstance(temperature, (int, float)) and low <= temperature <= high):
-        raise InvalidParameterError(f"temperature must be between {low} and {high}, not {temperature}")
-    if not (isinstance(top_k, (int, np.integer)) and 0 <= top_k <= vocab_size):
-        raise InvalidParameterError(f"top-k must be between 0 (off) and {vocab_size}, not {top_k}")
-
-
-def check_random_seed(seed: int) -> None:
-    if not (isinstance(seed, (int, np.integer)) and 0 <= seed <= MAX_RANDOM_SEED):
-        raise InvalidParameterError(f"random seed must be an integer from 0 to {MAX_RANDOM_SEED}, not {seed}")
-
 
 def scores_to_probabilities(scores: np.ndarray, *, temperature: float = 1.0, top_k: int = 0,
                             banned: Sequence[int] = (), are_logits: bool = True) -> np.ndarray:

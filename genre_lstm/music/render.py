@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..environment import SOUNDFONT
 from ..errors import RenderError
 from .events import Step
 from .midi_io import midi_file_events, steps_to_events
@@ -26,7 +27,6 @@ from .midi_io import midi_file_events, steps_to_events
 SAMPLE_RATE = 44100
 MAX_SECONDS = 15 * 60  # a 1 BPM tempo would otherwise ask for hours of audio
 RELEASE_TAIL_S = 1.5  # kept after the last note ends, then faded out
-SOUNDFONT_ENV = "GENRE_LSTM_SOUNDFONT"
 SOUNDFONT_PATHS = (
     "/usr/share/sounds/sf2/TimGM6mb.sf2",  # Debian: timgm6mb-soundfont (small, fast)
     "/usr/share/sounds/sf2/default-GM.sf2",
@@ -38,17 +38,17 @@ SOUNDFONT_PATHS = (
 
 def find_soundfont() -> Path:
     """$GENRE_LSTM_SOUNDFONT, else the first General MIDI soundfont at Debian's standard paths."""
-    chosen = os.environ.get(SOUNDFONT_ENV)
+    chosen = SOUNDFONT.get()
     if chosen:
         if not Path(chosen).is_file():
-            raise RenderError(f"{SOUNDFONT_ENV}={chosen}: no such soundfont file")
+            raise RenderError(f"{SOUNDFONT.name}={chosen}: no such soundfont file")
         return Path(chosen)
     for candidate in SOUNDFONT_PATHS:
         if Path(candidate).is_file():
             return Path(candidate)
     raise RenderError(
         "no General MIDI soundfont found: install the Debian package timgm6mb-soundfont "
-        f"(sudo apt-get install --no-install-recommends timgm6mb-soundfont) or set {SOUNDFONT_ENV}"
+        f"(sudo apt-get install --no-install-recommends timgm6mb-soundfont) or set {SOUNDFONT.name}"
     )
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .checkpoint import OUR_CONFIG, VOCAB_FILE, WEIGHTS_FILE
+from .layout import (
+    CARD_FILE,
+    EVALUATION_FILE,
+    OUR_CONFIG,
+    VOCAB_FILE,
+    WEIGHTS_FILE,
+    read_optional,
+)
 
 
 def write_model_card(folder: str | Path, *, title: str, summary: str, parameters: int,
@@ -21,9 +28,25 @@ def write_model_card(folder: str | Path, *, title: str, summary: str, parameters
     card = model_card(title=title, summary=summary, info=info, config=ours["model"],
                       vocab_size=vocab_size, parameters=parameters,
                       weights_bytes=(folder / WEIGHTS_FILE).stat().st_size, hardware=hardware, figures=figures)
-    path = folder / "README.md"
+    path = folder / CARD_FILE
     path.write_text(card, encoding="utf-8")
     return path
+
+
+def write_genre_card(genre) -> Path:
+    """A shipped genre's card from its registry entry and its checkpoint's own records (how it was
+    trained, and the held-out figures of evaluation.json when the genre has been evaluated)."""
+    from .checkpoint import load_checkpoint
+    from .genres import representation_note
+
+    folder = genre.local_dir()
+    checkpoint = load_checkpoint(folder)
+    return write_model_card(
+        folder, title=f"genre-lstm: {genre.name}",
+        summary=f"An LSTM that continues music in the style of: {genre.source}. "
+                "See EVALUATION.md in the genre-lstm repository for how each figure is measured.",
+        parameters=checkpoint.parameter_count, hardware=checkpoint.info.get("hardware", "unknown hardware"),
+        figures=read_optional(folder, EVALUATION_FILE).get("figures"), representation=representation_note(genre))
 
 
 def model_card(*, title: str, summary: str, info: dict, config: dict, vocab_size: int, parameters: int,

@@ -10,23 +10,27 @@ ever unpickled or deserialised as code.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..errors import CheckpointError, GenreLSTMError
-from ..music.events import Step, rows_to_steps
 from ..model.network import ModelConfig, build_model, check_vocab_fits
 from ..model.tokenizer import Vocabulary
-
-FORMAT_VERSION = 1
-WEIGHTS_FILE = "model.weights.h5"
-OUR_CONFIG = "genre_lstm.json"
-VOCAB_FILE = "vocabulary.json"
-DEFAULTS_FILE = "generation.json"
-SEEDS_FILE = "seeds.json"
-REQUIRED_FILES = (WEIGHTS_FILE, OUR_CONFIG, VOCAB_FILE)
+from ..music.events import Step, rows_to_steps
+from .layout import (
+    CARD_FILE,
+    DEFAULTS_FILE,
+    FORMAT_VERSION,
+    OUR_CONFIG,
+    REQUIRED_FILES,
+    SEEDS_FILE,
+    VOCAB_FILE,
+    WEIGHTS_FILE,
+    read_json,
+    read_seeds,
+    write_json,
+)
 
 
 @dataclass
@@ -97,12 +101,12 @@ def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocab
     keras.saving.save_model(bare, folder, zipped=False)
     if float16:
         store_weights_float16(folder / WEIGHTS_FILE)
-    _write_json(folder / OUR_CONFIG, {"format": FORMAT_VERSION, "model": config.to_json(), "info": info or {}})
+    write_json(folder / OUR_CONFIG, {"format": FORMAT_VERSION, "model": config.to_json(), "info": info or {}})
     vocab.save(folder / VOCAB_FILE)
-    _write_json(folder / DEFAULTS_FILE, asdict(defaults or GenerationDefaults()))
-    _write_json(folder / SEEDS_FILE, {"seeds": seeds or []})
+    write_json(folder / DEFAULTS_FILE, asdict(defaults or GenerationDefaults()))
+    write_json(folder / SEEDS_FILE, {"seeds": seeds or []})
     if card is not None:
-        (folder / "README.md").write_text(card, encoding="utf-8")
+        (folder / CARD_FILE).write_text(card, encoding="utf-8")
     return folder
 
 
@@ -114,7 +118,7 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
     missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
     if missing:
         raise CheckpointError(f"{folder}: incomplete checkpoint, missing {', '.join(missing)}")
-    ours = _read_json(folder / OUR_CONFIG)
+    ours = read_json(folder / OUR_CONFIG)
     if ours.get("format") != FORMAT_VERSION or not isinstance(ours.get("model"), dict):
         raise CheckpointError(f"{folder / OUR_CONFIG}: not a genre-lstm checkpoint config (format {FORMAT_VERSION})")
     try:
@@ -133,8 +137,8 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
         raise CheckpointError(f"{folder / WEIGHTS_FILE}: weights do not load ({_first_line(error)})") from error
     defaults = GenerationDefaults()
     if (folder / DEFAULTS_FILE).is_file():
-        defaults = GenerationDefaults.from_json(_read_json(folder / DEFAULTS_FILE))
-    seeds = _read_json(folder / SEEDS_FILE).get("seeds", []) if (folder / SEEDS_FILE).is_file() else []
+        defaults = GenerationDefaults.from_json(read_json(folder / DEFAULTS_FILE))
+    seeds = read_seeds(folder)
     return Checkpoint(folder, config, vocab, defaults, model, seeds, ours.get("info", {}))
 
 
@@ -159,20 +163,6 @@ def store_weights_float16(path: Path) -> None:
     with h5py.File(path, "r") as source, h5py.File(scratch, "w") as target:
         copy(source, target)
     scratch.replace(path)
-
-
-def _write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{path}: unreadable JSON ({error})") from error
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path}: expected a JSON object")
-    return data
 
 
 def _first_line(error: BaseException) -> str:

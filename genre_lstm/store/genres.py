@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..environment import CHECKPOINTS, HUB_ORG
 from ..errors import UnknownGenreError
+from .layout import is_complete
 
-HUB_ORG_ENV = "GENRE_LSTM_HUB_ORG"
 DEFAULT_HUB_ORG = "genre-lstm"
-CHECKPOINTS_ENV = "GENRE_LSTM_CHECKPOINTS"
 
 
 @dataclass(frozen=True)
@@ -26,14 +25,14 @@ class Genre:
     hub_revision: str = "main"
 
     def hub_repo(self, org: str | None = None) -> str:
-        return f"{org or os.environ.get(HUB_ORG_ENV) or DEFAULT_HUB_ORG}/{self.id}"
+        return f"{org or HUB_ORG.get() or DEFAULT_HUB_ORG}/{self.id}"
 
     def local_dir(self) -> Path:
         return checkpoints_root() / self.id
 
     def installed(self) -> bool:
         """A complete checkpoint is in checkpoints/ (a folder being trained into is not)."""
-        return (self.local_dir() / "genre_lstm.json").is_file()
+        return is_complete(self.local_dir())
 
 
 GENRES: dict[str, Genre] = {g.id: g for g in (
@@ -60,9 +59,14 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
 
 
 def checkpoints_root() -> Path:
-    """$GENRE_LSTM_CHECKPOINTS, else checkpoints/ beside the package (the repository's folder)."""
-    chosen = os.environ.get(CHECKPOINTS_ENV)
-    return Path(chosen) if chosen else Path(__file__).resolve().parents[2] / "checkpoints"
+    """$GENRE_LSTM_CHECKPOINTS, else the checkpoints inside the installed package (a wheel carries
+    them as genre_lstm/checkpoints), else checkpoints/ of a source checkout."""
+    chosen = CHECKPOINTS.get()
+    if chosen:
+        return Path(chosen)
+    package = Path(__file__).resolve().parents[1]
+    inside = package / "checkpoints"
+    return inside if inside.is_dir() else package.parent / "checkpoints"
 
 
 def get_genre(genre_id: str) -> Genre:
@@ -87,12 +91,8 @@ def representation_note(genre: Genre) -> str:
                  "pitches, pitch classes and the bass's class, a fixed table built from the vocabulary): the "
                  "network adds a projection of the sounding pitches to its input, and a score per pitch, summed "
                  "over each token's pitches, to its token logits. Chords sharing notes or a key then share what "
-                 "is learned (on baroque-chorale, same data and epochs: held-out loss 5.00 -> 4.06 nats per step, "
-                 "real-vs-generated accuracy 0.965 -> 0.755).")
+                 "is learned (EVALUATION.md gives the figures with and without).")
     if genre.train.get("model", {}).get("top_line_features"):
         note += ("\n- Top-line features: each token's highest pitch is one more feature of its own, so the melody's "
-                 "next note gets a score of its own instead of being learned chord by chord (baroque-chorale, trained "
-                 "24 epochs instead of 16 in the same run: held-out loss 4.063 -> 4.055 nats per step, "
-                 "real-vs-generated accuracy 0.755 -> 0.685; on classical-quartet it changed neither, so the quartets "
-                 "do without).")
+                 "next note gets a score of its own instead of being learned chord by chord.")
     return note

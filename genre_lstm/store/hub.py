@@ -10,17 +10,17 @@ both the repo and the folder. Loaded checkpoints are cached, so each loads once 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 from pathlib import Path
 
+from ..environment import CHECKPOINTS, HUB_ORG
 from ..errors import CheckpointError, HubError, InvalidParameterError
-from .genres import GENRES, HUB_ORG_ENV, get_genre
+from .genres import GENRES, get_genre
+from .layout import HUB_PATTERNS
 
 log = logging.getLogger(__name__)
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-ALLOWED_FILES = ["*.json", "*.h5", "README.md"]  # never code, never pickles
 HUB_TIMEOUT_S = 10
 
 _cache: dict[str, object] = {}
@@ -38,11 +38,15 @@ def download_checkpoint(repo_id: str, revision: str = "main") -> Path:
     if not is_repo_id(repo_id):
         raise InvalidParameterError(f"{repo_id!r} is not a hub repo id of the form OWNER/NAME")
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, OfflineModeIsEnabled
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+    )
 
     try:
         folder = snapshot_download(repo_id, revision=revision, repo_type="model",
-                                   allow_patterns=ALLOWED_FILES, etag_timeout=HUB_TIMEOUT_S)
+                                   allow_patterns=HUB_PATTERNS, etag_timeout=HUB_TIMEOUT_S)
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as error:
         raise HubError(f"hub repo {repo_id} is not in the local cache and the hub cannot be reached "
                        f"(offline or HF_HUB_OFFLINE=1): connect once, or use a local checkpoint folder") from error
@@ -56,7 +60,7 @@ def resolve_checkpoint(spec: str) -> Path:
     if spec in GENRES:
         genre = get_genre(spec)
         local = genre.local_dir()
-        if os.environ.get(HUB_ORG_ENV):
+        if HUB_ORG.get():
             repo = genre.hub_repo()
             try:
                 return download_checkpoint(repo, genre.hub_revision)
@@ -68,8 +72,8 @@ def resolve_checkpoint(spec: str) -> Path:
                     log.warning("hub repo %s unavailable (%s); using %s", repo, error, local)
         if not genre.installed():
             raise CheckpointError(f"no checkpoint for genre {spec!r}: {local} does not exist "
-                                  f"(set {HUB_ORG_ENV} to load {genre.hub_repo()} from the hub, "
-                                  f"or train it: genre-lstm train --genre {spec})")
+                                  f"(point {CHECKPOINTS.name} at a folder of checkpoints, set {HUB_ORG.name} to "
+                                  f"load {genre.hub_repo()} from the hub, or train it: genre-lstm train --genre {spec})")
         return local
     path = Path(spec).expanduser()
     if path.is_dir():
@@ -106,7 +110,7 @@ def push_checkpoint(folder: str | Path, repo_id: str, *, token: str | None = Non
     try:
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                                 allow_patterns=ALLOWED_FILES, commit_message="Upload genre-lstm checkpoint")
+                                 allow_patterns=HUB_PATTERNS, commit_message="Upload genre-lstm checkpoint")
     except (HfHubHTTPError, OSError, ValueError) as error:
         raise HubError(f"cannot upload to {repo_id}: {str(error).splitlines()[0][:200]}") from error
     return str(getattr(info, "commit_url", repo_id))

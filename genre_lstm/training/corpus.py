@@ -17,6 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from ..environment import CACHE
 from ..errors import CorpusError, MusicReadError
 from ..music.events import Step, rows_to_steps, steps_to_rows
 
@@ -102,7 +103,7 @@ def collection_paths(name: str) -> list[Path]:
 
 def cache_dir() -> Path:
     """Where parsed tokens are kept: $GENRE_LSTM_CACHE, else ~/.cache/genre-lstm/tokens."""
-    root = os.environ.get("GENRE_LSTM_CACHE") or Path.home() / ".cache" / "genre-lstm"
+    root = CACHE.get() or Path.home() / ".cache" / "genre-lstm"
     return Path(root) / "tokens"
 
 

@@ -21,12 +21,13 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import CorpusError, InvalidParameterError
+from ..model.network import ModelConfig, build_model, compile_model, set_pitch_tables
+from ..model.presets import preset_named
+from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
+from ..music.events import steps_to_rows
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
-from ..errors import CorpusError, InvalidParameterError
-from ..music.events import steps_to_rows
-from ..model.network import PRESETS, ModelConfig, build_model, compile_model, set_pitch_tables
-from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
 
 SEED_WINDOW = 100
 SEEDS_SHIPPED = 24
@@ -52,8 +53,7 @@ class TrainSettings:
     verbose: int = 1
 
     def check(self) -> None:
-        if self.preset not in PRESETS:
-            raise InvalidParameterError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        preset_named(self.preset)
         if not 1 <= self.epochs <= 1000:
             raise InvalidParameterError(f"epochs must be 1 to 1000, not {self.epochs}")
         if not 1 <= self.batch_size <= 4096:
@@ -181,7 +181,7 @@ def _keras_dataset_class():
 
 def make_datasets(train: EncodedPiece, valid: EncodedPiece, config: ModelConfig, settings: TrainSettings):
     sequence_windows, paper_windows = _keras_dataset_class()
-    if config.preset == "paper":
+    if not config.family.sequence_to_sequence:
         return (paper_windows(train, config.window, config.vocab_size, settings.batch_size,
                               shuffle=True, seed=settings.random_seed),
                 paper_windows(valid, config.window, config.vocab_size, settings.batch_size,

@@ -1,0 +1,197 @@
+"""What a user can ask of one generation: every field with its default and its limits, in one place.
+
+The command line builds its options from ``FIELDS`` and the web app its widgets; both hand the raw
+values (strings from argparse, numbers or anything at all from the API) to
+``GenerationRequest.from_values``, which converts and checks them with the same messages. A request
+built directly in Python checks itself too. Fields left at ``None`` take the checkpoint's default
+(``GenerationRequest.for_checkpoint``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+
+from .errors import InvalidParameterError
+from .music.instruments import GM_PROGRAMS, program_of
+
+RHYTHMS = ("learned", "random")
+MAX_RANDOM_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Field:
+    """One knob of a request: its type, default, limits and the words the CLI and the form use."""
+
+    name: str
+    kind: type  # int, float, str or bool
+    default: object
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    label: str = ""  # the form's label
+    help: str = ""  # the command line's help
+    zero_is_default: bool = False  # 0 means "the checkpoint's default" (tempo)
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def default_text(self) -> str:
+        return "the genre's" if self.default is None else str(self.default)
+
+    @property
+    def words(self) -> str:
+        return self.name.replace("_", " ")
+
+    def convert(self, value):
+        """A raw value (string, number, None) -> this field's type, or a readable error."""
+        if value is None or (isinstance(value, str) and not value.strip() and self.default is None):
+            return self.default
+        if self.kind is bool:
+            return _to_bool(self, value)
+        if self.kind is str:
+            return _to_choice(self, value)
+        number = _to_number(self, value)
+        if self.zero_is_default and number == 0:
+            return None
+        return number
+
+    def check(self, value) -> None:
+        """Refuse a typed value outside the limits (``None`` is allowed where the default is None)."""
+        if value is None and self.default is None:
+            return
+        if self.kind in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    self.kind is int and not float(value).is_integer()) or not math.isfinite(value) or not (
+                    self.low <= value <= self.high):
+                raise InvalidParameterError(self.out_of_range(value))
+        elif self.kind is str and self.choices and value not in self.choices:
+            raise InvalidParameterError(f"{self.words} must be one of {', '.join(self.choices)}, not {value!r}")
+
+    def out_of_range(self, value) -> str:
+        whole = "a whole number" if self.kind is int else "a number"
+        default = " (0 = the genre's)" if self.zero_is_default else ""
+        return f"{self.words} must be {whole} from {number_text(self.low)} to {number_text(self.high)}{default}, not {value!r}"
+
+
+def number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _to_number(field: Field, value):
+    if isinstance(value, bool):
+        raise InvalidParameterError(field.out_of_range(value))
+    try:
+        number = float(value.strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(field.out_of_range(value)) from None
+    if not math.isfinite(number) or (field.kind is int and not number.is_integer()):
+        raise InvalidParameterError(field.out_of_range(value))
+    return int(number) if field.kind is int else number
+
+
+def _to_bool(field: Field, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False
+    raise InvalidParameterError(f"{field.words} must be true or false, not {value!r}")
+
+
+def _to_choice(field: Field, value) -> str:
+    if not isinstance(value, (str, int)):
+        raise InvalidParameterError(f"{field.words} must be text, not {type(value).__name__}")
+    return str(value).strip()
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("length", int, 500, 1, 2000, label="Length (steps)",
+          help="steps to generate (the paper: 500)"),
+    Field("seed_length", int, 100, 1, 1000, label="Seed steps to use", help="seed steps to use, from the end"),
+    Field("rhythm", str, None, choices=RHYTHMS, label="Rhythm (learned, or the paper's random offsets)",
+          help="learned durations and gaps, or the paper's random offsets"),
+    Field("offset_min", float, 0.1, 0.01, 4.0, label="Offset min (quarters)",
+          help="random rhythm: shortest gap, in quarter notes"),
+    Field("offset_max", float, 0.9, 0.01, 4.0, label="Offset max (quarters)",
+          help="random rhythm: longest gap, in quarter notes"),
+    Field("temperature", float, None, 0.05, 5.0, label="Temperature", help="sampling temperature"),
+    Field("top_k", int, None, 0, 1000, label="Top-k (0 = off)", help="sample among the k likeliest tokens (0 = all)"),
+    Field("tempo", float, None, 20, 400, label="Tempo BPM (0 = the genre's)",
+          help="beats per minute", zero_is_default=True),
+    Field("instrument", str, None, choices=GM_PROGRAMS, label="Instrument",
+          help="General MIDI instrument name or number"),
+    Field("transpose", int, 0, -24, 24, label="Transpose (semitones)", help="semitones to move the output by"),
+    Field("random_seed", int, 0, 0, MAX_RANDOM_SEED, label="Random seed", help="variation k uses this seed + k"),
+    Field("variations", int, 1, 1, 4, label="Variations", help="pieces generated at once"),
+    Field("include_seed", bool, False, label="Put the seed in front", help="put the seed in front of the continuation"),
+    Field("natural_ending", bool, False, label="Allow a natural ending", help="allow the piece to end before its length"),
+)
+FIELD = {f.name: f for f in FIELDS}
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One generation: how long, which rhythm, how random, how it sounds, how many variations."""
+
+    length: int = FIELD["length"].default
+    seed_length: int = FIELD["seed_length"].default
+    rhythm: str | None = None
+    offset_min: float = FIELD["offset_min"].default
+    offset_max: float = FIELD["offset_max"].default
+    temperature: float | None = None
+    top_k: int | None = None
+    tempo: float | None = None  # beats per minute
+    instrument: str | None = None  # a General MIDI name or number; None: the genre's
+    transpose: int = FIELD["transpose"].default
+    random_seed: int = FIELD["random_seed"].default
+    variations: int = FIELD["variations"].default
+    include_seed: bool = False
+    natural_ending: bool = False
+
+    def __post_init__(self) -> None:
+        for field in FIELDS:
+            value = getattr(self, field.name)
+            if field.name == "instrument" and value is not None:
+                program_of(value)  # a name, a unique prefix or a number
+                continue
+            field.check(value)
+        if self.offset_min > self.offset_max:
+            raise InvalidParameterError(
+                f"offset min must not exceed offset max, not {self.offset_min} > {self.offset_max}")
+        if self.random_seed + self.variations - 1 > MAX_RANDOM_SEED:
+            raise InvalidParameterError(f"random seed plus variations must stay within {MAX_RANDOM_SEED}")
+
+    @classmethod
+    def from_values(cls, **raw) -> "GenerationRequest":
+        """Raw values by field name (unknown names refused) -> a checked request."""
+        unknown = sorted(set(raw) - set(FIELD))
+        if unknown:
+            raise InvalidParameterError(f"unknown request field(s): {', '.join(unknown)}")
+        return cls(**{name: FIELD[name].convert(value) for name, value in raw.items()})
+
+    def for_checkpoint(self, checkpoint) -> "GenerationRequest":
+        """Fill every ``None`` field from the checkpoint's defaults; a checkpoint without rhythm heads
+        plays the paper's random offsets."""
+        defaults = checkpoint.defaults
+        rhythm = (self.rhythm or defaults.rhythm) if checkpoint.config.has_rhythm else "random"
+        return replace(
+            self, rhythm=rhythm,
+            temperature=defaults.temperature if self.temperature is None else self.temperature,
+            top_k=defaults.top_k if self.top_k is None else self.top_k,
+            tempo=float(defaults.tempo_bpm) if self.tempo is None else self.tempo,
+            instrument=str(defaults.program) if self.instrument is None else self.instrument)
+
+    @property
+    def program(self) -> int:
+        """The General MIDI program to play (after ``for_checkpoint``)."""
+        if self.instrument is None:
+            raise InvalidParameterError("no instrument chosen: resolve the request with for_checkpoint first")
+        return program_of(self.instrument)
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
