@@ -7,7 +7,9 @@ Run: python app.py  (serves on 127.0.0.1:7860; GRADIO_SERVER_NAME / GRADIO_SERVE
 
 from __future__ import annotations
 
+import functools
 import inspect
+import logging
 import os
 import shutil
 import tempfile
@@ -22,12 +24,37 @@ from genre_lstm.errors import GenreLSTMError
 from genre_lstm.pipeline import approximate_seconds
 from genre_lstm.request import FIELD, FIELDS
 
+log = logging.getLogger("genre-lstm.app")
 MAX_UPLOAD = "8mb"
+RESULTS_KEPT_S = 1800  # Gradio's copies of a result's files are deleted this long after they were made
 MINE = "mine:"  # genre dropdown values of a session's own trained models
 DEFAULT_GENRE = "irish-fiddle"  # what a bare API call generates
 UPLOAD_NOTE = (f"Uploads (up to {MAX_UPLOAD}: MIDI, MusicXML or ABC) are used for your request only and deleted "
                "with its results; nothing is kept or shared.")
 SOURCE_INPUTS = ("genre", "seed_file", "seed_choice", "new_seed")  # which model and seed; the rest are FIELDS
+
+
+def readable_errors(handler):
+    """Every failure a handler meets reaches the page as a readable message and the server keeps
+    serving: ours as they are, anything else as one line naming it (the traceback goes to the log)."""
+
+    @functools.wraps(handler)
+    def call(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except GenreLSTMError as error:
+            raise gr.Error(str(error)) from error
+        except Exception as error:
+            raise _internal_error(error) from error
+
+    return call
+
+
+def _internal_error(error: Exception) -> gr.Error:
+    log.exception("unexpected error in a request")
+    return gr.Error(f"internal error ({type(error).__name__}: {str(error)[:200]}); please try again or report it")
 
 
 def with_form_signature(handler):
@@ -62,23 +89,45 @@ def generate(session: gr.Request | None, progress, source: dict, knobs: dict):
     from genre_lstm.model.backend import import_keras
     from genre_lstm.model.generate import Progress
 
+    yield _unchanged()  # at once: Gradio can close a generator only after its first yield
     work = Path(tempfile.mkdtemp(prefix="genre-lstm-request-"))
+    running = None
     try:
         model = _model_of(source["genre"] or DEFAULT_GENRE, session)
         request = service.request_from_form(**knobs)
         import_keras()
-        for item in service.run(model, request, work, seed_file=source["seed_file"], seed_choice=source["seed_choice"],
-                                new_seed=bool(source["new_seed"])):
+        running = RUNNING.add(_session_of(session), service.run(
+            model, request, work, seed_file=source["seed_file"], seed_choice=source["seed_choice"],
+            new_seed=bool(source["new_seed"])), work)
+        for item in running.work:
+            if isinstance(item, service.Result):
+                yield _show(item)
+                continue
             if isinstance(item, Progress):
                 progress(0.8 * item.done / item.total, desc=f"sampling step {item.done} of {item.total}")
-            elif isinstance(item, service.Result):
-                yield _show(item)
             else:
                 progress(0.8 + 0.2 * item.done / item.total, desc=f"rendering {item.done} of {item.total}")
+            yield _unchanged()  # hands control back to Gradio, so Cancel ends the work here
     except GenreLSTMError as error:
         raise gr.Error(str(error)) from error
-    finally:  # Gradio has copied the files it serves into its own cache by now
+    except (gr.Error, GeneratorExit):
+        raise
+    except Exception as error:
+        raise _internal_error(error) from error
+    finally:  # finished or failed: delete its files (Gradio serves its own copies); Cancel does it from outside
+        if running is not None:
+            RUNNING.finish(running)
         shutil.rmtree(work, ignore_errors=True)
+
+
+@readable_errors
+def cancel_requests(request: gr.Request):
+    """Cancel: stop this session's requests now and delete their files (Gradio stops streaming them)."""
+    RUNNING.stop_session(_session_of(request))
+
+
+def _session_of(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "no-session"
 
 
 def _model_of(genre, session: gr.Request | None) -> str:
@@ -94,6 +143,11 @@ def _model_of(genre, session: gr.Request | None) -> str:
     raise gr.Error(f"unknown genre {genre!r}; choose one of the list")
 
 
+def _unchanged() -> list:
+    """Component values that leave every result component as it is (one per output of _show)."""
+    return [gr.skip() for _ in range(4 + 3 * service.SLOTS)]
+
+
 def _show(result: service.Result) -> list:
     """Component values for a result: figures, zip, then (audio, roll, files) per slot."""
     figures = result.figures
@@ -102,6 +156,8 @@ def _show(result: service.Result) -> list:
              f"{figures['device']}; done in {figures['total_s']:.2f} s (sampling {figures['sampling_s']:.2f} s, "
              f"MIDI {timings['midi_s']:.3f} s, rendering {timings['render_s']:.2f} s more per variation: "
              "it runs while the notes are sampled)."]
+    if figures.get("seed_note"):
+        lines.append(f"Your seed was read as one part: {figures['seed_note']}.")
     for output in result.outputs:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
@@ -119,6 +175,7 @@ def _show(result: service.Result) -> list:
     return values
 
 
+@readable_errors
 def on_genre(genre, request: gr.Request):
     """New genre (shipped or the session's own): its seed windows and its default temperature."""
     folder = _folder_of(genre, request)
@@ -128,6 +185,7 @@ def on_genre(genre, request: gr.Request):
     return gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(folder)
 
 
+@readable_errors
 def duration_text(genre, length, tempo, request: gr.Request):
     folder = _folder_of(genre, request)
     if folder is None:
@@ -149,23 +207,31 @@ def _folder_of(genre, request: gr.Request | None) -> Path | None:
 
 
 QUEUE = jobs.JobQueue()
+RUNNING = service.RunningRequests()
 
 
+@readable_errors
 def start_training(files, name, size, minutes, base, request: gr.Request):
     """Start (or queue) this session's training job; report the data first."""
     try:
-        job = QUEUE.submit(request.session_hash, [str(f) for f in files or []],
-                           jobs.JobRequest(name=(name or "").strip(), size=size, minutes=float(minutes),
-                                           base=None if base in (None, "", "none") else base))
+        uploads = [str(f) for f in files or [] if isinstance(f, (str, os.PathLike))]
+        job = QUEUE.submit(_session_of(request), uploads, jobs.JobRequest.from_form(name, size, minutes, base))
     except GenreLSTMError as error:
         raise gr.Error(str(error)) from error
     report = job.report
     skipped = "\n".join(f"- skipped {n}: {r}" for n, r in report["skipped"]) or "- nothing skipped"
-    text = (f"**Data:** {report['files_read']} files read, {report['pieces']} pieces, {report['steps']:,} steps, "
-            f"{report['vocabulary']} distinct notes/chords.\n{skipped}")
+    skipped += "".join(f"\n- read as one part: {note}" for note in report["flattened"])
+    repeats = f", {_count(report['repeats'], 'repeated piece')} left out" if report["repeats"] else ""
+    text = (f"**Data:** {_count(report['files_read'], 'file')} read, {_count(report['pieces'], 'piece')}{repeats}, "
+            f"{_count(report['steps'], 'step')}, {report['vocabulary']:,} distinct notes/chords.\n{skipped}")
     return text, job.id, gr.Timer(active=True)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+@readable_errors
 def poll_training(job_id, request: gr.Request):
     """Every 2 s while a job runs: status, ETA, loss curve; the genre list when it ends."""
     import pandas as pd
@@ -199,6 +265,7 @@ def poll_training(job_id, request: gr.Request):
     return f"Training {job.status}: {job.message}", curve, gr.Timer(active=False), choices, archive
 
 
+@readable_errors
 def stop_training(job_id, request: gr.Request):
     job = QUEUE.jobs.get(job_id or "")
     if job and job.owner == request.session_hash:
@@ -207,6 +274,7 @@ def stop_training(job_id, request: gr.Request):
     return "No training job to stop."
 
 
+@readable_errors
 def push_to_hub(job_id, repo, token, request: gr.Request):
     """Upload this session's checkpoint; the token is used for this call only, never logged or kept."""
     from genre_lstm.store.hub import push_checkpoint
@@ -220,14 +288,19 @@ def push_to_hub(job_id, repo, token, request: gr.Request):
         raise gr.Error(str(error)) from error
 
 
+@readable_errors
 def end_session(request: gr.Request):
-    QUEUE.remove_owner(request.session_hash)
+    """The tab was closed (or its connection dropped): stop the session's requests and training job,
+    and delete their folders, uploads and cached notes."""
+    RUNNING.stop_session(_session_of(request))
+    QUEUE.remove_owner(_session_of(request))
 
 
 def _genre_choices() -> list[tuple[str, str]]:
     return [(service.genre_label(g), g.id) for g in service.installed_genres()]
 
 
+@readable_errors
 def measure(genre, request: gr.Request):
     """The Compare tab's live figures, for a genre of the list or this session's own model only."""
     model = _model_of(genre or DEFAULT_GENRE, request)
@@ -276,7 +349,7 @@ def build_demo() -> gr.Blocks:
     genre_choices = _genre_choices()
     first = genres[0].id if genres else None
     first_folder = genres[0].local_dir() if genres else None
-    with gr.Blocks(title="genre-lstm", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title="genre-lstm", delete_cache=(300, RESULTS_KEPT_S)) as demo:
         gr.Markdown("# genre-lstm\nPick a genre, upload a seed or use one of the genre's held-out pieces, "
                     "click **Generate**, then listen and download the WAV or MIDI.")
         with gr.Tab("Generate"):
@@ -294,16 +367,17 @@ def build_demo() -> gr.Blocks:
                     knobs = {"seed_length": _slider("seed_length"), "length": _slider("length")}
                     duration = gr.Markdown(elem_id="duration")
                     with gr.Accordion("Rhythm, sampling and sound", open=False):
-                        knobs["rhythm"] = gr.Radio(list(FIELD["rhythm"].choices), value="learned",
-                                                   label=FIELD["rhythm"].label, elem_id="rhythm")
+                        knobs["rhythm"] = _checked_by_request(gr.Radio(
+                            list(FIELD["rhythm"].choices), value="learned", label=FIELD["rhythm"].label, elem_id="rhythm"))
                         with gr.Row():
                             knobs["offset_min"], knobs["offset_max"] = _number("offset_min"), _number("offset_max")
                         knobs["temperature"] = _slider("temperature", value=service.default_temperature(first_folder)
                                                        if first_folder else 1.0)
                         knobs["top_k"] = _slider("top_k", value=0)
                         knobs["tempo"] = _number("tempo", value=0)
-                        knobs["instrument"] = gr.Dropdown(service.instrument_choices(), value=service.GENRE_DEFAULT,
-                                                          label=FIELD["instrument"].label, elem_id="instrument")
+                        knobs["instrument"] = _checked_by_request(gr.Dropdown(
+                            service.instrument_choices(), value=service.GENRE_DEFAULT, label=FIELD["instrument"].label,
+                            elem_id="instrument"))
                         knobs["transpose"] = _slider("transpose")
                         knobs["include_seed"], knobs["natural_ending"] = _checkbox("include_seed"), _checkbox("natural_ending")
                     with gr.Row():
@@ -333,13 +407,14 @@ def build_demo() -> gr.Blocks:
             inputs = [sources[name] for name in SOURCE_INPUTS] + [knobs[f.name] for f in FIELDS]
             event = button.click(generate, inputs, [figures, archive, downloads, last_midi, *slots], api_name="generate",
                                  concurrency_limit=2)
-            cancel.click(None, cancels=[event], api_name=False)
+            cancel.click(cancel_requests, None, None, cancels=[event], api_name=False)
             continue_button.click(lambda path: path, last_midi, seed_file, api_name="continue_result")
             genre.change(on_genre, genre, [seed_choice, knobs["temperature"]], api_name=False)
             shown = [genre, knobs["length"], knobs["tempo"]]
             for control in shown:
                 control.change(duration_text, shown, duration, api_name=False)
             demo.load(duration_text, shown, duration, api_name=False)
+        demo.unload(end_session)
         if not TRAIN_TAB.is_off():
             _train_tab(genre)
         with gr.Tab("Compare with Jukebox and GANSynth"):
@@ -369,9 +444,10 @@ def _train_tab(genre_dropdown) -> None:
                 files = gr.File(label="MIDI, MusicXML or ABC files, or a zip", file_count="multiple",
                                 elem_id="train-files")
                 name = gr.Textbox(label="Genre name", value="my-genre", elem_id="train-name")
-                size = gr.Radio(list(jobs.SIZES), value="small", label="Model size", elem_id="train-size")
-                minutes = gr.Slider(0.2, jobs.MAX_MINUTES, value=3, step=0.1, label="Time budget (minutes)",
-                                    elem_id="train-minutes")
+                size = _checked_by_request(gr.Radio(list(jobs.SIZES), value="small", label="Model size",
+                                                    elem_id="train-size"))
+                minutes = _checked_by_request(gr.Slider(jobs.MINUTES.low, jobs.MINUTES.high, value=jobs.MINUTES.default,
+                                                        step=0.1, label=jobs.MINUTES.label, elem_id="train-minutes"))
                 base = gr.Dropdown(["none"] + [g.id for g in service.installed_genres()], value="none",
                                    label="Start from a shipped genre (fine-tune)", elem_id="train-base")
                 with gr.Row():
@@ -396,6 +472,7 @@ def _train_tab(genre_dropdown) -> None:
 
 
 def main() -> None:
+    service.sweep_stale_work()
     service.limit_malloc_arenas()
     service.one_inference_thread()
     demo = build_demo()

@@ -146,3 +146,26 @@ def test_in_the_browser_a_bad_upload_shows_an_error_then_a_good_request_works(se
         page.wait_for_selector("#figures :text('16 steps')", timeout=120_000)
     finally:
         page.close()
+
+
+def _request_folders() -> set[str]:
+    import glob
+    import os
+    import tempfile
+
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "genre-lstm-request-*")))
+
+
+def test_cancel_stops_the_work_and_removes_its_files(client):
+    import time
+
+    client.predict(genre="irish-fiddle", length=16, api_name="/generate")  # the model is loaded, as on a live server
+    before = _request_folders()
+    job = client.submit(genre="irish-fiddle", length=1000, variations=4, api_name="/generate")
+    time.sleep(2)
+    assert _request_folders() - before, "the request should be running"
+    job.cancel()
+    began = time.process_time()  # the server runs in this process
+    time.sleep(5)
+    assert time.process_time() - began < 1.0
+    assert not _request_folders() - before

@@ -144,3 +144,21 @@ def test_events_made_from_steps_are_those_the_written_file_plays(tmp_path, chora
     made = steps_to_events(steps, tempo_bpm=93, program=40)
     assert [e[1:] for e in made] == [e[1:] for e in written]
     assert max(abs(a[0] - b[0]) for a, b in zip(made, written)) < 1e-9
+
+
+def test_reading_a_band_as_one_part_says_what_it_leaves_out(tmp_path):
+    import mido
+
+    from genre_lstm.music.midi_io import midi_file_flattening
+
+    def notes(channel, pitches):
+        out = []
+        for pitch in pitches:
+            out += [mido.Message("note_on", channel=channel, note=pitch, velocity=90, time=0),
+                    mido.Message("note_off", channel=channel, note=pitch, time=240)]
+        return out
+
+    band = write_midi(tmp_path / "band.mid", [notes(0, [60, 62, 64]), notes(1, [36, 38]), notes(9, [36, 38, 42, 42])])
+    assert midi_file_flattening(band) == "band.mid: its 2 pitched parts merged into one instrument and 4 drum notes dropped"
+    solo = write_midi(tmp_path / "solo.mid", [notes(0, [60, 62, 64])])
+    assert midi_file_flattening(solo) is None

@@ -50,3 +50,16 @@ def test_a_request_too_long_to_render_is_refused_before_any_work(tmp_path):
     with pytest.raises(InvalidParameterError, match="the limit is 15: ask for at most"):
         next(service.run("renaissance-polyphony", request, tmp_path))
     assert not list(tmp_path.iterdir())
+
+
+def test_a_crashed_servers_folders_are_swept_and_live_ones_kept(tmp_path):
+    import os
+    import time
+
+    old, new = tmp_path / "genre-lstm-request-old", tmp_path / "genre-lstm-jobs-new"
+    for folder in (old, new):
+        (folder / "data").mkdir(parents=True)
+    hours_ago = time.time() - 4 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    assert service.sweep_stale_work(tmp_path) == [old]
+    assert not old.exists() and new.is_dir()

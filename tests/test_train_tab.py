@@ -61,7 +61,7 @@ def test_bad_training_uploads_are_reported_and_nothing_escapes(server, midi_file
     with zipfile.ZipFile(junk, "w") as bundle:
         bundle.writestr("readme.txt", "hello")
         bundle.writestr("image.png", b"\x89PNG")
-    with pytest.raises(Exception, match=r"only 0 readable pieces.*readme.txt"):
+    with pytest.raises(Exception, match=r"too little music to train: 0 distinct pieces.*skipped junk.zip/readme.txt"):
         client.predict(files=[handle_file(str(junk))], name="junk", api_name="/train")
     assert not list(tmp_path.parent.rglob("escaped.mid"))
 
@@ -110,3 +110,28 @@ def test_in_the_browser_upload_train_watch_stop_and_generate(server, chromium, s
         page.screenshot(path=str(screenshots / "generate-mine.png"), full_page=True)
     finally:
         page.close()
+
+
+def test_closing_the_tab_stops_training_and_deletes_its_files(server, chromium, irish_pieces, tmp_path):
+    import app
+
+    from genre_lstm.training.corpus import _cache_path
+
+    uploads = [steps_to_midi_file(p.steps, tmp_path / f"other{i}.mid") for i, p in enumerate(irish_pieces[20:30])]
+    page = chromium.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(server, wait_until="load")
+    page.get_by_role("tab", name="Train your own").first.click()
+    page.locator("#train-files input[type=file]").set_input_files([str(p) for p in uploads])
+    page.locator("#train-name input, #train-name textarea").first.fill("closing-tab")
+    page.locator("#train-start").click()
+    page.wait_for_selector("#train-report :text('10 files read')", timeout=60_000)
+    [job] = [j for j in app.QUEUE.jobs.values() if j.request.name == "closing-tab"]
+    assert job.folder.is_dir() and any(_cache_path(p).is_file() for p in uploads)
+    page.close()
+    deadline = time.time() + 60
+    while time.time() < deadline and job.id in app.QUEUE.jobs:
+        time.sleep(1)
+    assert job.id not in app.QUEUE.jobs, "the job outlived its tab"
+    assert not job.folder.exists()
+    assert job.process is None or job.process.poll() is not None
+    assert not any(_cache_path(p).is_file() for p in uploads)

@@ -21,10 +21,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..environment import JOBS
-from ..errors import InvalidParameterError
+from ..errors import GenreLSTMError, InvalidParameterError
+from ..request import Field
+from ..store.genres import GENRES
 from ..training.sizes import MODEL_SIZES as SIZES
 
 MAX_MINUTES = 20
+MINUTES = Field("minutes", float, 3.0, 0.2, MAX_MINUTES, label="Time budget (minutes)")
 MAX_STEPS = 300_000
 
 
@@ -36,13 +39,23 @@ class JobRequest:
     base: str | None = None  # a shipped genre id to fine-tune from
     epochs: int = 200
 
+    @classmethod
+    def from_form(cls, name, size, minutes, base) -> "JobRequest":
+        """The Train tab's raw values (anything an API caller sends) -> a checked request."""
+        request = cls(name=name.strip() if isinstance(name, str) else name, size=size,
+                      minutes=MINUTES.convert(minutes), base=None if base in (None, "", "none") else base)
+        request.check()
+        return request
+
     def check(self) -> None:
-        if not self.name or not self.name.replace("-", "").replace("_", "").isalnum() or len(self.name) > 40:
+        if not isinstance(self.name, str) or not self.name.replace("-", "").replace("_", "").isalnum() or len(
+                self.name) > 40:
             raise InvalidParameterError("name your genre with 1-40 letters, digits, '-' or '_'")
-        if self.size not in SIZES:
-            raise InvalidParameterError(f"size must be one of {', '.join(SIZES)}")
-        if not 0.2 <= float(self.minutes) <= MAX_MINUTES:
-            raise InvalidParameterError(f"the time budget must be 0.2 to {MAX_MINUTES} minutes")
+        if not isinstance(self.size, str) or self.size not in SIZES:
+            raise InvalidParameterError(f"size must be one of {', '.join(SIZES)}, not {self.size!r}")
+        MINUTES.check(self.minutes)
+        if self.base is not None and (not isinstance(self.base, str) or self.base not in GENRES):
+            raise InvalidParameterError(f"unknown genre {self.base!r} to start from; choose one of the list")
 
 
 @dataclass
@@ -82,7 +95,9 @@ class JobQueue:
 
     def submit(self, owner: str, uploads: list[str], request: JobRequest) -> Job:
         """Check the request and the data (report first), then queue the job."""
+        from ..music.midi_io import midi_file_flattening
         from ..training.corpus import read_pieces
+        from ..training.train import distinct_pieces, split_for_training
         from ..training.uploads import gather_music_files
 
         request.check()
@@ -98,16 +113,22 @@ class JobQueue:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         vocabulary = {step.pitches for piece in read.pieces for step in piece.steps}
-        report = {"files_read": len(gathered.files) - len(read.skipped), "pieces": len(read.pieces),
-                  "steps": read.steps, "vocabulary": len(vocabulary),
-                  "skipped": gathered.skipped + read.skipped}
-        if read.steps > MAX_STEPS:
+        skipped = gathered.skipped + read.skipped
+        distinct = distinct_pieces(read.pieces)
+        read_names = {name for name, _ in read.skipped}
+        flattened = [note for path in gathered.files if path.name not in read_names
+                     for note in [midi_file_flattening(path)] if note]
+        report = {"files_read": len(gathered.files) - len(read.skipped), "pieces": len(distinct),
+                  "repeats": len(read.pieces) - len(distinct), "steps": sum(len(p.steps) for p in distinct),
+                  "vocabulary": len(vocabulary), "skipped": skipped, "flattened": flattened}
+        try:
+            if report["steps"] > MAX_STEPS:
+                raise InvalidParameterError(f"{report['steps']:,} steps is over the {MAX_STEPS:,}-step limit")
+            split_for_training(distinct)  # the check training makes, made before the job is queued
+        except GenreLSTMError as error:
             shutil.rmtree(folder, ignore_errors=True)
-            raise InvalidParameterError(f"{read.steps:,} steps is over the {MAX_STEPS:,}-step limit")
-        if len(read.pieces) < 3:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise InvalidParameterError(f"only {len(read.pieces)} readable pieces; upload at least 3 MIDI files "
-                                        f"(skipped: {', '.join(f'{n} ({r})' for n, r in report['skipped'][:5])})")
+            reasons = "; skipped " + ", ".join(f"{n} ({r})" for n, r in skipped[:5]) if skipped else ""
+            raise InvalidParameterError(f"{error}{reasons}") from error
         (folder / "request.json").write_text(json.dumps(asdict(request)))
         job = Job(job_id, owner, folder, request, report)
         with self.lock:
@@ -149,17 +170,23 @@ class JobQueue:
                                                                             "message": "the training process ended unexpectedly"}
         job.status, job.message = result["status"], result.get("message", "")
 
-    def remove_owner(self, owner: str) -> None:
-        """The user's session ended: stop their job and delete everything it wrote."""
+    def remove_owner(self, owner: str) -> int:
+        """The user's session ended: stop their job and delete everything it wrote (its folder, the
+        uploads in it and their parsed notes in the token cache). How many jobs it had."""
+        from ..training.corpus import forget_cached
+
         with self.lock:
             mine = [j for j in self.jobs.values() if j.owner == owner]
             for job in mine:
                 if job.process and job.process.poll() is None:
                     job.process.kill()
                     job.process.wait(10)
+                data = job.folder / "data"
+                forget_cached(sorted(data.iterdir()) if data.is_dir() else [])
                 shutil.rmtree(job.folder, ignore_errors=True)
                 del self.jobs[job.id]
         self.schedule()
+        return len(mine)
 
 
 def run_job(folder: Path) -> int:
@@ -167,7 +194,6 @@ def run_job(folder: Path) -> int:
     from ..model.backend import hardware_description, import_keras
 
     import_keras()
-    from ..errors import GenreLSTMError
     from ..store.card import write_model_card
     from ..store.checkpoint import GenerationDefaults
     from ..store.genres import get_genre

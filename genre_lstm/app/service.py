@@ -8,8 +8,11 @@ components and forwards their values here.
 from __future__ import annotations
 
 import secrets
+import shutil
+import threading
 import time
 import zipfile
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
@@ -89,7 +92,7 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
         ) -> Iterator[Progress | Rendering | Result]:
     """Generate from a genre id or a checkpoint folder; write MIDI, WAV, piano rolls (and a zip for
     several variations); progress on the way. Every limit is checked before the work starts."""
-    from ..music.midi_io import music_file_to_steps
+    from ..music.midi_io import midi_file_flattening, music_file_to_steps
     from ..music.pianoroll import steps_to_pianoroll_png
     from ..store.hub import get_checkpoint
 
@@ -99,17 +102,19 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
         request = replace(request, random_seed=secrets.randbelow(2**31))
     check_music_length(folder, request)
     seed = music_file_to_steps(seed_file) if seed_file else None
+    seed_note = midi_file_flattening(seed_file) if seed_file else None
     checkpoint = get_checkpoint(model if model in GENRES else str(folder))
     if seed is None:
         chosen = seed_choice in (None, "", RANDOM_SEED_CHOICE)
         seed = checkpoint.seed_steps(request.random_seed if chosen else _choice_index(seed_choice))
     outputs = None
     name = name or (model if model in GENRES else checkpoint.defaults.name)
-    for item in iter_make_music(checkpoint, seed, request, work_dir, name=name):
-        if isinstance(item, list):
-            outputs = item
-        else:
-            yield item
+    with closing(iter_make_music(checkpoint, seed, request, work_dir, name=name)) as making:
+        for item in making:  # closed at once when the caller stops early, so its renderers stop too
+            if isinstance(item, list):
+                outputs = item
+            else:
+                yield item
     rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps) for o in outputs]
     archive = None
     if len(outputs) > 1:
@@ -122,9 +127,87 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
 
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
                "sampling_s": outputs[0].timings["sampling_s"], "total_s": time.perf_counter() - started,
-               "device": device_description()}
+               "device": device_description(), "seed_note": seed_note}
     yield Result(outputs, rolls, archive, request.random_seed, figures)
     release_freed_memory()
+
+
+@dataclass(eq=False)
+class RunningRequest:
+    """One request being generated: its work (a generator) and its folder."""
+
+    session: str
+    work: Iterator
+    folder: Path
+
+
+class RunningRequests:
+    """The requests being generated, by session, so that Cancel or a closed tab stops the work and
+    deletes its files from another thread: a cancelled Gradio generator is only left suspended."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running: set[RunningRequest] = set()
+
+    def add(self, session: str, work: Iterator, folder: Path) -> RunningRequest:
+        entry = RunningRequest(session, work, folder)
+        with self._lock:
+            self._running.add(entry)
+        return entry
+
+    def finish(self, entry: RunningRequest) -> None:
+        """Stop the work (its renderers with it) and delete its folder; safe to call twice."""
+        with self._lock:
+            self._running.discard(entry)
+        close_generator(entry.work)
+        shutil.rmtree(entry.folder, ignore_errors=True)
+
+    def stop_session(self, session: str) -> int:
+        """Finish every request of a session; how many were running."""
+        with self._lock:
+            mine = [entry for entry in self._running if entry.session == session]
+        for entry in mine:
+            self.finish(entry)
+        return len(mine)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+
+def close_generator(generator, timeout_s: float = 30.0) -> None:
+    """Close a generator that another thread may be running: wait for it to reach its next yield
+    (a sampling step is milliseconds, the final rendering of a piece a few seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            generator.close()
+            return
+        except ValueError:  # "generator already executing"
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+STALE_AFTER_S = 3 * 3600  # a request or training folder left this long is a crashed server's
+
+
+def sweep_stale_work(root: Path | None = None, max_age_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete request and training folders that a crashed or killed server left behind (a live
+    server removes its own when a request ends or a session closes). The folders removed."""
+    import tempfile
+
+    root = Path(root or tempfile.gettempdir())
+    now = time.time()
+    removed = []
+    for folder in [*root.glob("genre-lstm-request-*"), *root.glob("genre-lstm-jobs-*")]:
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > max_age_s:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        except OSError:
+            continue
+    return removed
 
 
 def limit_malloc_arenas(count: int = 2) -> None:

@@ -317,6 +317,30 @@ def _looks_like_midi(path: Path) -> bool:
         return handle.read(4) == b"MThd"
 
 
+def midi_file_flattening(path: str | os.PathLike) -> str | None:
+    """What reading a MIDI file as one part leaves out, in words (None when it leaves nothing):
+    drum notes are dropped and the pitched notes of several tracks or channels are merged into one
+    instrument. A user whose seed or upload is reduced this way is told so."""
+    path = Path(path)
+    if path.suffix.lower() not in MIDI_SUFFIXES:
+        return None
+    midi = _open_midi(path)
+    drums, parts = 0, set()
+    for number, track in enumerate(midi.tracks):
+        for message in track:
+            if message.type == "note_on" and message.velocity:
+                if message.channel == DRUM_CHANNEL:
+                    drums += 1
+                else:
+                    parts.add((number, message.channel))
+    said = []
+    if len(parts) > 1:
+        said.append(f"its {len(parts)} pitched parts merged into one instrument")
+    if drums:
+        said.append(f"{drums:,} drum note{'s' if drums != 1 else ''} dropped")
+    return f"{path.name}: " + " and ".join(said) if said else None
+
+
 def _open_midi(path: Path):
     import mido
 

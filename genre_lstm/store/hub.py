@@ -39,7 +39,6 @@ def download_checkpoint(repo_id: str, revision: str = "main") -> Path:
         raise InvalidParameterError(f"{repo_id!r} is not a hub repo id of the form OWNER/NAME")
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import (
-        HfHubHTTPError,
         LocalEntryNotFoundError,
         OfflineModeIsEnabled,
     )
@@ -50,8 +49,8 @@ def download_checkpoint(repo_id: str, revision: str = "main") -> Path:
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as error:
         raise HubError(f"hub repo {repo_id} is not in the local cache and the hub cannot be reached "
                        f"(offline or HF_HUB_OFFLINE=1): connect once, or use a local checkpoint folder") from error
-    except (HfHubHTTPError, OSError, ValueError) as error:
-        raise HubError(f"cannot download {repo_id}@{revision} from the hub: {str(error).splitlines()[0][:200]}") from error
+    except Exception as error:  # the hub's errors, and its HTTP library's own (httpx2.ConnectError offline)
+        raise HubError(f"cannot download {repo_id}@{revision} from the hub: {_reason(error)}") from error
     return Path(folder)
 
 
@@ -101,7 +100,6 @@ def push_checkpoint(folder: str | Path, repo_id: str, *, token: str | None = Non
     if not is_repo_id(repo_id):
         raise InvalidParameterError(f"{repo_id!r} is not a hub repo id of the form OWNER/NAME")
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
 
     from .checkpoint import load_checkpoint
 
@@ -111,6 +109,11 @@ def push_checkpoint(folder: str | Path, repo_id: str, *, token: str | None = Non
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
                                  allow_patterns=HUB_PATTERNS, commit_message="Upload genre-lstm checkpoint")
-    except (HfHubHTTPError, OSError, ValueError) as error:
-        raise HubError(f"cannot upload to {repo_id}: {str(error).splitlines()[0][:200]}") from error
+    except Exception as error:  # the hub's errors, and its HTTP library's own (httpx2.ConnectError offline)
+        raise HubError(f"cannot upload to {repo_id}: {_reason(error)}") from error
     return str(getattr(info, "commit_url", repo_id))
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0][:200] if text else type(error).__name__)

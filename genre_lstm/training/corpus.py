@@ -219,3 +219,12 @@ def _parse_to_entry(path: Path) -> dict:
     except MusicReadError as error:
         return {"version": CACHE_VERSION, "error": str(error)}
     return {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces]}
+
+
+def forget_cached(paths: Iterable[str | os.PathLike]) -> None:
+    """Delete the token-cache entries of these files (a user's uploads, when their session ends)."""
+    for path in paths:
+        try:
+            _cache_path(Path(path)).unlink(missing_ok=True)
+        except OSError:
+            pass

@@ -199,6 +199,36 @@ def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = 
     return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length])} for p, at in starts[:count]]
 
 
+def distinct_pieces(pieces: list[Piece]) -> list[Piece]:
+    """The pieces without repeats of the same music (the first of each kept), so a file uploaded
+    twice can never sit on both sides of the split."""
+    seen: set[tuple] = set()
+    kept = []
+    for piece in pieces:
+        key = tuple(piece.steps)
+        if key not in seen:
+            seen.add(key)
+            kept.append(piece)
+    return kept
+
+
+def split_for_training(pieces: list[Piece]) -> Split:
+    """Distinct pieces split by piece, or a CorpusError when there is too little to train on: the one
+    check that both the app's form (before a job is queued) and training itself make."""
+    split = split_pieces(distinct_pieces(pieces))
+    steps = sum(len(p.steps) for p in split.train)
+    if steps < MIN_TRAIN_STEPS or len(split.train) < 1 or not split.valid or not split.test:
+        count = len(split.train) + len(split.valid) + len(split.test)
+        raise CorpusError(f"too little music to train: {_count(count, 'distinct piece')} with "
+                          f"{_count(steps, 'training step')}; upload at least 3 different pieces and "
+                          f"{MIN_TRAIN_STEPS} steps of music")
+    return split
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: TrainSettings | None = None,
                      defaults: GenerationDefaults | None = None, info: dict | None = None,
                      on_epoch: Callable[[EpochReport], None] | None = None,
@@ -209,10 +239,7 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
     settings = settings or TrainSettings()
     settings.check()
     out_dir = Path(out_dir)
-    split = split_pieces(pieces)
-    if sum(len(p.steps) for p in split.train) < MIN_TRAIN_STEPS or not split.valid:
-        raise CorpusError(f"too little music to train: {len(split.train)} training pieces, "
-                          f"{sum(len(p.steps) for p in split.train)} steps (need {MIN_TRAIN_STEPS}+ and 3+ pieces)")
+    split = split_for_training(pieces)
     work = out_dir / ".training"
     fingerprint = _fingerprint(split, settings)
     state = _read_state(work, fingerprint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -78,8 +79,13 @@ def _extract_zip(path: Path, dest: Path, gathered: Gathered) -> None:
                 gathered.skipped.append((f"{path.name}/{member.filename}", "not MIDI, MusicXML or ABC"))
                 continue
             target = _unique(dest / name.name)  # flattened: no folders from the zip are created
-            with archive.open(member) as source, open(target, "wb") as out:
-                shutil.copyfileobj(source, out, length=1024 * 1024)
+            try:
+                with archive.open(member) as source, open(target, "wb") as out:
+                    shutil.copyfileobj(source, out, length=1024 * 1024)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:  # a bad CRC, say
+                target.unlink(missing_ok=True)
+                gathered.skipped.append((f"{path.name}/{member.filename}", f"damaged in the zip ({error})"))
+                continue
             gathered.files.append(target)
 
 
