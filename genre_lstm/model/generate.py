@@ -14,10 +14,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .backend import compile_inference
+from .backend import choose_engine, compile_inference
 from ..errors import InvalidParameterError
 from ..music.events import Step
 from .network import ModelConfig, inference_models, input_names, rhythm_tables
+from .numpy_step import NumpyInference
 from .sampling import (
     check_random_seed,
     check_sampling,
@@ -93,14 +94,20 @@ class GeneratedPiece:
 
 
 class StepRunner:
-    """The compiled prime and step calls of one network."""
+    """The prime and step calls of one network: NumPy array products on a CPU, compiled Keras
+    models on a GPU (``choose_engine``); both give the same logits (tests/test_numpy_step.py)."""
 
-    def __init__(self, model, config: ModelConfig):
+    def __init__(self, model, config: ModelConfig, engine: str | None = None):
         self.config = config
-        prime, step = inference_models(model, config)
+        self.engine = engine or choose_engine()
         self.outputs = len(input_names(config))
-        self._prime = compile_inference(prime, numpy_outputs=self.outputs)
-        self._step = compile_inference(step, numpy_outputs=self.outputs, fixed_shapes=True)
+        if self.engine == "numpy":
+            inference = NumpyInference(model, config)
+            self._prime, self._step = inference.prime, inference.step
+        else:
+            prime, step = inference_models(model, config)
+            self._prime = compile_inference(prime, numpy_outputs=self.outputs)
+            self._step = compile_inference(step, numpy_outputs=self.outputs, fixed_shapes=True)
         self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
     def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:

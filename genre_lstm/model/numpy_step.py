@@ -1,0 +1,158 @@
+"""Inference as plain NumPy array products on a built network's own weights.
+
+On a CPU one sampling step is a few matrix-vector products; a framework call around them costs
+more than the arithmetic (``benchmarks/bench_step.py``), so the step runs here as NumPy. The
+Keras inference models stay the reference (a test holds both to the same logits) and the path
+for GPUs.
+
+Inference-only rewrites of the same arithmetic, done once at load: each LSTM's input and recurrent
+kernels are stacked so a step is one product per layer; the default preset's embedding tables are
+multiplied into the first LSTM's kernel, so its input product becomes three row look-ups; the
+pitch-score table is multiplied into the token head; the paper preset's BatchNormalizations (moving
+statistics) are multiplied into the Dense layer after each.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .network import HEADS, ModelConfig
+
+
+class NumpyInference:
+    """The prime and step calls of one network in NumPy, with the flat list convention of
+    ``network.inference_models``: prime([inputs...]) and step([inputs..., h0, c0, h1, c1, ...])
+    both return [outputs..., h0, c0, ...]."""
+
+    def __init__(self, model, config: ModelConfig):
+        self.config = config
+        weights = {layer.name: [np.asarray(w, np.float32) for w in layer.get_weights()] for layer in model.layers}
+        lstms = [model.get_layer(f"lstm_{index}") for index in range(len(config.units))]
+        for lstm in lstms:
+            check_lstm_is_plain(lstm)
+        self.units = list(config.units)
+        # (input + units, 4 units): [x, h] @ stacked is x @ kernel + h @ recurrent_kernel
+        self.stacked = [np.concatenate(weights[lstm.name][:2]) for lstm in lstms]
+        self.biases = [weights[lstm.name][2] for lstm in lstms]
+        if config.preset == "paper":
+            epsilons = [model.get_layer(f"batch_norm_{index}").epsilon for index in (0, 1)]
+            self.dense = batch_norm_into_dense(weights["batch_norm_0"], epsilons[0], weights["dense"])
+            self.logits = batch_norm_into_dense(weights["batch_norm_1"], epsilons[1], weights["token_logits"])
+        else:
+            self.input_tables = embeddings_to_first_lstm_tables(weights, config, self.stacked[0])
+            self.stacked[0] = self.stacked[0][config.embed_dim:]  # the input part now lives in the tables
+            self.heads, self.head_sizes = heads_to_one_dense(weights, config)
+
+    def prime(self, inputs: list) -> list:
+        """The whole seed (B, T) at once per layer for the input products, then step by step."""
+        batch = inputs[0].shape[0]
+        states = [np.zeros((batch, units), np.float32) for units in self.units for _ in "hc"]
+        return self._run(inputs, states)
+
+    def step(self, inputs_and_states: list) -> list:
+        count = 1 if self.config.preset == "paper" else len(HEADS)
+        return self._run(inputs_and_states[:count], [np.asarray(s, np.float32) for s in inputs_and_states[count:]])
+
+    def _run(self, inputs: list, states: list) -> list:
+        """Advance every layer over the T positions of ``inputs``; heads on the last position."""
+        sequence = None
+        new_states = []
+        for index, units in enumerate(self.units):
+            h, c = states[2 * index], states[2 * index + 1]
+            stacked, bias = self.stacked[index], self.biases[index]
+            if index == 0:
+                before = self._first_layer_inputs(inputs)
+            elif len(sequence) > 1:  # the whole seed's input products in one product
+                before = np.stack(sequence) @ stacked[:-units] + bias
+            else:
+                before = None
+            outputs = []
+            for t in range(len(sequence) if index else len(before)):
+                if before is None:  # one step: input and recurrent products as one
+                    z = np.concatenate([sequence[0], h], axis=1) @ stacked + bias
+                else:
+                    z = before[t] + h @ stacked[-units:]
+                h, c = lstm_gates_to_states(z, c, units)
+                outputs.append(h)
+            sequence = outputs
+            new_states += [h, c]
+        return self._heads(sequence[-1]) + new_states
+
+    def _first_layer_inputs(self, inputs: list) -> np.ndarray:
+        """(T, B, 4 units): the first layer's input product plus its bias at each position."""
+        bias = self.biases[0]
+        if self.config.preset == "paper":
+            scaled = np.asarray(inputs[0], np.float32)[..., 0].T  # (T, B): ids / vocabulary size
+            return scaled[..., None] * self.stacked[0][0] + bias
+        tokens, durations, shifts = (np.asarray(x).T for x in inputs)
+        tables = self.input_tables
+        return tables["token"][tokens] + tables["duration"][durations] + tables["shift"][shifts] + bias
+
+    def _heads(self, last: np.ndarray) -> list:
+        """Outputs at the last position: token probabilities (paper) or the three heads' logits."""
+        if self.config.preset == "paper":
+            kernel, bias = self.dense
+            hidden = np.maximum(last @ kernel + bias, 0.0)
+            kernel, bias = self.logits
+            return [softmax(hidden @ kernel + bias)]
+        kernel, bias = self.heads
+        logits = last @ kernel + bias
+        bounds = np.cumsum(self.head_sizes)[:-1]
+        return np.split(logits, bounds, axis=-1)
+
+
+def lstm_gates_to_states(z: np.ndarray, c: np.ndarray, units: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keras's LSTM cell from its pre-activations z = x W + h U + b, gates in Keras's order i, f, c, o."""
+    gates = 1.0 / (1.0 + np.exp(-z))
+    candidate = np.tanh(z[:, 2 * units: 3 * units])
+    c = gates[:, units: 2 * units] * c + gates[:, :units] * candidate
+    h = gates[:, 3 * units:] * np.tanh(c)
+    return h, c
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def check_lstm_is_plain(lstm) -> None:
+    """The products here assume Keras's default LSTM activations and a bias (the networks' own)."""
+    plain = (lstm.activation.__name__, lstm.recurrent_activation.__name__, lstm.use_bias) == ("tanh", "sigmoid", True)
+    if not plain:
+        raise ValueError(f"{lstm.name}: NumPy inference supports tanh/sigmoid LSTMs with a bias only")
+
+
+def batch_norm_into_dense(norm: list, epsilon: float, dense: list) -> tuple[np.ndarray, np.ndarray]:
+    """Inference BatchNormalization (gamma, beta, moving mean, moving variance) followed by a Dense
+    layer, as one (kernel, bias): normalising is an affine map, so it multiplies into the kernel."""
+    gamma, beta, mean, variance = norm
+    kernel, bias = dense
+    scale = gamma / np.sqrt(variance + epsilon)
+    return scale[:, None] * kernel, (beta - mean * scale) @ kernel + bias
+
+
+def embeddings_to_first_lstm_tables(weights: dict, config: ModelConfig, first_stacked: np.ndarray) -> dict:
+    """Each head's embedding table times the first LSTM's input kernel: (ids, 4 units) rows to look up.
+    With pitch features the token's pitch projection is part of its embedding row."""
+    kernel = first_stacked[: config.embed_dim]
+    token = weights["token_embedding"][0]
+    if config.pitch_features:
+        token = token + weights["token_pitches"][0] @ weights["pitch_embedding"][0]
+    return {"token": token @ kernel,
+            "duration": weights["duration_embedding"][0] @ kernel,
+            "shift": weights["shift_embedding"][0] @ kernel}
+
+
+def heads_to_one_dense(weights: dict, config: ModelConfig) -> tuple[tuple[np.ndarray, np.ndarray], list[int]]:
+    """The three heads (token with its pitch scores folded in, duration, shift) as one Dense layer,
+    and each head's width to split its output."""
+    kernels, biases = [], []
+    for head in HEADS:
+        kernel, bias = weights[f"{head}_logits"]
+        if head == "token" and config.pitch_features:
+            query_kernel, query_bias = weights["pitch_query"]
+            scores = weights["pitch_scores"][0]
+            kernel, bias = kernel + query_kernel @ scores, bias + query_bias @ scores
+        kernels.append(kernel)
+        biases.append(bias)
+    return (np.concatenate(kernels, axis=1), np.concatenate(biases)), [k.shape[1] for k in kernels]
