@@ -27,20 +27,18 @@ class NumpyInference:
     def __init__(self, model, config: ModelConfig):
         self.config = config
         weights = {layer.name: [np.asarray(w, np.float32) for w in layer.get_weights()] for layer in model.layers}
-        lstms = [model.get_layer(f"lstm_{index}") for index in range(len(config.units))]
-        for lstm in lstms:
-            check_lstm_is_plain(lstm)
+        lstms = [weights[f"lstm_{index}"] for index in range(len(config.units))]
         self.units = list(config.units)
         # (input + units, 4 units): [x, h] @ stacked is x @ kernel + h @ recurrent_kernel
-        self.stacked = [np.concatenate(weights[lstm.name][:2]) for lstm in lstms]
-        self.biases = [weights[lstm.name][2] for lstm in lstms]
+        self.stacked = [np.concatenate([kernel, recurrent]) for kernel, recurrent, _ in lstms]
+        self.biases = [bias for _, _, bias in lstms]
         if config.preset == "paper":
             epsilons = [model.get_layer(f"batch_norm_{index}").epsilon for index in (0, 1)]
             self.dense = batch_norm_into_dense(weights["batch_norm_0"], epsilons[0], weights["dense"])
             self.logits = batch_norm_into_dense(weights["batch_norm_1"], epsilons[1], weights["token_logits"])
         else:
             self.input_tables = embeddings_to_first_lstm_tables(weights, config, self.stacked[0])
-            self.stacked[0] = self.stacked[0][config.embed_dim:]  # the input part now lives in the tables
+            self.stacked[0] = self.stacked[0][config.embed_dim:].copy()  # the input part now lives in the tables
             self.heads, self.head_sizes = heads_to_one_dense(weights, config)
 
     def prime(self, inputs: list) -> list:
@@ -113,13 +111,6 @@ def lstm_gates_to_states(z: np.ndarray, c: np.ndarray, units: int) -> tuple[np.n
 def softmax(logits: np.ndarray) -> np.ndarray:
     weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return weights / weights.sum(axis=-1, keepdims=True)
-
-
-def check_lstm_is_plain(lstm) -> None:
-    """The products here assume Keras's default LSTM activations and a bias (the networks' own)."""
-    plain = (lstm.activation.__name__, lstm.recurrent_activation.__name__, lstm.use_bias) == ("tanh", "sigmoid", True)
-    if not plain:
-        raise ValueError(f"{lstm.name}: NumPy inference supports tanh/sigmoid LSTMs with a bias only")
 
 
 def batch_norm_into_dense(norm: list, epsilon: float, dense: list) -> tuple[np.ndarray, np.ndarray]:
