@@ -4,7 +4,11 @@
 
 Builds an untrained network of the preset (the same weights for both variants), a 100-step seed,
 then alternates: the paper's loop (model.predict on the last 100 ids per step, argmax) and our
-stateful sampler (seed once, then one compiled step per note). Prints the medians and the ratio.
+stateful sampler (seed once, then one step per note) on each engine (NumPy array products, the
+compiled Keras step). Prints the medians, the ratios, and the per-step cost beside the time to
+read the step's weights once from cache and from memory, measured in the same run. The OpenBLAS
+variables are those of the command: prefix it with ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE``
+to measure without them.
 """
 
 from __future__ import annotations
@@ -40,87 +44,188 @@ def make_checkpoint(preset: str, vocab_size: int, folder: Path):
     return load_checkpoint(folder)
 
 
-def memory_bandwidth_gbs(megabytes: int = 512, repeats: int = 5) -> float:
-    """Copy bandwidth of this machine (bytes read + written per second), best of ``repeats``."""
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+CHUNK_BYTES = 2**20
+
+
+def copy_seconds(source, threads: int, repeats: int) -> float:
+    """Best time to read ``source`` by copying it, 1 MiB at a time, into a 1 MiB target per thread
+    (the target stays in the core's own cache, so the reads are what is timed)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import numpy as np
 
-    source = np.ones(megabytes * 2**20 // 8)
-    target = np.empty_like(source)
+    parts = np.array_split(source, threads)
+    chunk = CHUNK_BYTES // source.itemsize
+    targets = [np.empty(chunk, source.dtype) for _ in parts]
+
+    def read(part, target):
+        for start in range(0, part.size, chunk):
+            piece = part[start:start + chunk]
+            np.copyto(target[:piece.size], piece)
+
+    best = float("inf")
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeats):
+            began = time.perf_counter()
+            list(pool.map(read, parts, targets))
+            best = min(best, time.perf_counter() - began)
+    return best
+
+
+def product_seconds(source, repeats: int) -> float:
+    """Best time of the cheapest product that reads every element of ``source`` once: a matrix of
+    2,048 columns times a vector (BLAS on every core)."""
+    import numpy as np
+
+    matrix = source[: source.size // 2048 * 2048].reshape(-1, 2048)
+    vector = np.ones(2048, source.dtype)
     best = float("inf")
     for _ in range(repeats):
         began = time.perf_counter()
-        np.copyto(target, source)
+        matrix @ vector
         best = min(best, time.perf_counter() - began)
-    return 2 * source.nbytes / best / 1e9
+    return best * source.size / matrix.size
 
 
-def step_weight_bytes(checkpoint) -> int:
-    """Bytes of float32 weights one sampling step reads: the LSTMs and the output heads."""
-    used = [layer for layer in checkpoint.model.layers if layer.name.startswith(
-        ("lstm", "token_logits", "duration_logits", "shift_logits", "dense", "batch_norm"))]
-    return sum(int(w.size) * 4 for layer in used for w in layer.get_weights())
+def weight_read_limits(nbytes: int, memory_bytes: int = 2**30) -> dict:
+    """Seconds to read ``nbytes`` once: from cache (a buffer of that size, read again and again) and
+    from memory (a buffer far larger than the cache, scaled to ``nbytes``); each the fastest of a
+    copy on one core, a copy on every core, and a matrix-vector product."""
+    import os
+
+    import numpy as np
+
+    limits = {}
+    for where, size, repeats in (("cache", nbytes, 30), ("memory", memory_bytes, 3)):
+        source = np.ones(size // 4, np.float32)
+        ways = {f"copy, {threads} thread(s)": copy_seconds(source, threads, repeats)
+                for threads in sorted({1, os.cpu_count() or 1})}
+        ways["matrix-vector product"] = product_seconds(source, repeats)
+        scale = nbytes / source.nbytes
+        limits[where] = {way: seconds * scale for way, seconds in ways.items()}
+        del source
+    return limits
+
+
+def limits_line(limits: dict, nbytes: int) -> str:
+    """One printed line per place: each way's time and bandwidth, the fastest marked as the limit."""
+    lines = []
+    for where, ways in limits.items():
+        best = min(ways.values())
+        figures = ", ".join(f"{way} {1000 * s:.3f} ms ({nbytes / s / 1e9:.0f} GB/s)" for way, s in ways.items())
+        lines.append(f"  read limit from {where}: {1000 * best:.3f} ms for {nbytes / 1e6:.1f} MB ({figures})")
+    return "\n".join(lines)
+
+
+def numpy_step_bytes(inference, batch: int = 1) -> int:
+    """Bytes of weights one NumPy step reads: the LSTMs' stacked kernels and biases, the heads, and
+    the looked-up rows of the default preset's input tables."""
+    arrays = [*inference.stacked, *inference.biases]
+    if inference.config.preset == "paper":
+        arrays += [*inference.dense, *inference.logits]
+        looked_up = 0
+    else:
+        arrays += list(inference.heads)
+        looked_up = sum(table.shape[1] * 4 * batch for table in inference.input_tables.values())
+    return sum(a.nbytes for a in arrays) + looked_up
+
+
+def openblas_variants() -> dict[str, dict]:
+    """Environments for child runs: as this shell has them, and without the OpenBLAS variables (as a
+    user's machine has it), so each benchmark can time both side by side."""
+    present = {name: os.environ[name] for name in OPENBLAS_VARIABLES if name in os.environ}
+    bare = {k: v for k, v in os.environ.items() if k not in OPENBLAS_VARIABLES}
+    label = " ".join(f"{k}={v}" for k, v in present.items()) or "OpenBLAS variables unset"
+    return {label: dict(os.environ), "without OPENBLAS_*": bare} if present else {label: bare}
+
+
+def checkpoint_with_engine(folder: Path, engine: str):
+    """The checkpoint loaded as a user loads it, its runner built for ``engine``."""
+    from genre_lstm.store.checkpoint import load_checkpoint
+
+    saved = os.environ.get("GENRE_LSTM_ENGINE")
+    os.environ["GENRE_LSTM_ENGINE"] = engine
+    try:
+        checkpoint = load_checkpoint(folder)
+        checkpoint.runner
+    finally:
+        os.environ.pop("GENRE_LSTM_ENGINE") if saved is None else os.environ.update(GENRE_LSTM_ENGINE=saved)
+    return checkpoint
+
+
+def timed(call) -> float:
+    began = time.perf_counter()
+    call()
+    return time.perf_counter() - began
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", action="append", choices=("paper", "default"))
     parser.add_argument("--steps", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=2, help="runs of the paper loop (stateful runs 3x as many)")
+    parser.add_argument("--repeats", type=int, default=2, help="runs of the paper loop (each engine runs 3x as many)")
     parser.add_argument("--vocab-size", type=int, default=500)
     args = parser.parse_args()
     import_keras()
     import numpy as np
 
     from genre_lstm.model.generate import generate, paper_window_generate
+    from genre_lstm.model.numpy_step import numpy_inference
     from genre_lstm.music.events import Step
     from genre_lstm.request import FIELD, GenerationRequest
 
-    bandwidth = memory_bandwidth_gbs()
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"backend {backend_name()}, device {device_description()}, copy bandwidth {bandwidth:.1f} GB/s")
+    VARIATIONS = (1, FIELD["variations"].high)  # one, and as many as a request may ask for
+
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, backend {backend_name()}, "
+          f"device {device_description()}; " + (", ".join(f"{k}={os.environ[k]}" for k in OPENBLAS_VARIABLES
+                                                         if k in os.environ) or "OpenBLAS variables unset"))
+    engines = ("numpy", "keras")
     for preset in args.preset or ["paper", "default"]:
-        checkpoint = make_checkpoint(preset, args.vocab_size, Path(tempfile.mkdtemp()) / "ck")
+        folder = make_checkpoint(preset, args.vocab_size, Path(tempfile.mkdtemp()) / "ck").folder
+        checkpoints = {engine: checkpoint_with_engine(folder, engine) for engine in engines}
+        reference = checkpoints["keras"]
         rng = np.random.default_rng(0)
-        seed = [Step(checkpoint.vocab.pitches_of(int(t)), 0.5, 0.5) for t in rng.integers(2, len(checkpoint.vocab), 100)]
+        seed = [Step(reference.vocab.pitches_of(int(t)), 0.5, 0.5) for t in rng.integers(2, len(reference.vocab), 100)]
         settings = GenerationRequest(length=args.steps, random_seed=1)
-        generate(checkpoint, seed, GenerationRequest(length=5, variations=FIELD["variations"].high))  # compile outside the timing
-        paper_window_generate(checkpoint, seed, 2)
-        paper, stateful = [], []
+        for checkpoint in checkpoints.values():
+            generate(checkpoint, seed, GenerationRequest(length=5, variations=FIELD["variations"].high))  # compile outside the timing
+        paper_window_generate(reference, seed, 2)
+        paper, stateful = [], {engine: [] for engine in engines}
         for _ in range(args.repeats):
             for _ in range(3):
-                began = time.perf_counter()
-                generate(checkpoint, seed, settings)
-                stateful.append(time.perf_counter() - began)
-            began = time.perf_counter()
-            paper_window_generate(checkpoint, seed, args.steps)
-            paper.append(time.perf_counter() - began)
-        batches = {1: [], 4: []}  # the request's limit of variations
+                for engine, checkpoint in checkpoints.items():
+                    stateful[engine].append(timed(lambda: generate(checkpoint, seed, settings)))
+            paper.append(timed(lambda: paper_window_generate(reference, seed, args.steps)))
+        batches = {(engine, count): [] for engine in engines for count in VARIATIONS}
+        short = {engine: [] for engine in engines}
         for _ in range(3):
-            for count in batches:
-                began = time.perf_counter()
-                generate(checkpoint, seed, GenerationRequest(length=args.steps, random_seed=1, variations=count))
-                batches[count].append(time.perf_counter() - began)
-        # per step without the seed pass: time 500 steps minus time 1 step, over 499
-        short = []
-        for _ in range(5):
-            began = time.perf_counter()
-            generate(checkpoint, seed, GenerationRequest(length=1, random_seed=1))
-            short.append(time.perf_counter() - began)
-        p, s = statistics.median(paper), statistics.median(stateful)
-        per_step = (s - statistics.median(short)) / (args.steps - 1)
-        weights = step_weight_bytes(checkpoint)
-        floor = weights / (bandwidth * 1e9 / 2)  # reading the weights once: half the copy traffic
-        print(f"\npreset {preset}: {checkpoint.parameter_count:,} parameters, vocabulary {len(checkpoint.vocab)}, "
+            for (engine, count), runs in batches.items():
+                request = GenerationRequest(length=args.steps, random_seed=1, variations=count)
+                runs.append(timed(lambda: generate(checkpoints[engine], seed, request)))
+        for _ in range(5):  # the seed pass and one step, to take off the per-step figure
+            for engine, checkpoint in checkpoints.items():
+                short[engine].append(timed(lambda: generate(checkpoint, seed, GenerationRequest(length=1, random_seed=1))))
+        nbytes = numpy_step_bytes(numpy_inference(reference.model, reference.config))
+        limits = weight_read_limits(nbytes)
+        cache_limit, memory_limit = (min(limits[where].values()) for where in ("cache", "memory"))
+        p = statistics.median(paper)
+        print(f"\npreset {preset}: {reference.parameter_count:,} parameters, vocabulary {len(reference.vocab)}, "
               f"{args.steps} steps after a 100-step seed")
-        print(f"  paper loop (window re-run + argmax): median {p:.2f} s over {len(paper)} runs ({1000 * p / args.steps:.1f} ms/step)")
-        print(f"  stateful sampler:                    median {s:.3f} s over {len(stateful)} runs")
-        print(f"  ratio: stateful is {p / s:.0f}x faster")
-        print(f"  per step: {1000 * per_step:.2f} ms; weights read per step {weights / 1e6:.1f} MB; "
-              f"floor at {bandwidth / 2:.1f} GB/s read: {1000 * floor:.2f} ms; {per_step / floor:.2f}x the floor")
-        one = statistics.median(batches[1])
-        print("  variations in one batch: " + ", ".join(
-            f"{count}: {statistics.median(v):.3f} s ({statistics.median(v) / one:.2f}x one)" for count, v in batches.items()))
-
+        print(f"  paper loop (window re-run + argmax): median {p:.2f} s over {len(paper)} runs "
+              f"({1000 * p / args.steps:.1f} ms/step)")
+        print(limits_line(limits, nbytes))
+        for engine in engines:
+            s = statistics.median(stateful[engine])
+            per_step = (s - statistics.median(short[engine])) / (args.steps - 1)
+            one = statistics.median(batches[(engine, 1)])
+            print(f"  stateful, {engine:5s}: median {s:.3f} s over {len(stateful[engine])} runs, {p / s:.0f}x the paper "
+                  f"loop; per step {1000 * per_step:.3f} ms = {per_step / cache_limit:.2f}x the cache read limit, "
+                  f"{per_step / memory_limit:.2f}x the memory read limit")
+            print("    variations in one batch: " + ", ".join(
+                f"{count}: {statistics.median(batches[(engine, count)]):.3f} s "
+                f"({statistics.median(batches[(engine, count)]) / one:.2f}x one)" for count in VARIATIONS))
 
 if __name__ == "__main__":
     main()

@@ -1,14 +1,18 @@
-"""One sampling step, compiled two ways, at batch 1, 4 and 16: TensorFlow graph (tf.function) vs
-XLA (tf.function with jit_compile), beside the same matrix products in NumPy as a reference for
-what a batch costs on this CPU. Timed side by side, alternating, medians.
+"""One sampling step on every path at batch 1, 4 and 16: NumPy array products (the CPU's path),
+the Keras step model as a TensorFlow graph, and compiled with XLA, beside the time to read the
+step's weights once from cache and from memory, measured in the same run. Timed side by side,
+alternating, medians.
 
-    .venv/bin/python benchmarks/bench_step.py [--preset paper] [--calls 300] [--repeats 3]
+    .venv/bin/python benchmarks/bench_step.py [--preset paper] [--calls 300] [--repeats 2]
     .venv/bin/python benchmarks/bench_step.py --threads   # TensorFlow's intra-op threads: all vs 1
 
-Why: batching variations is only free when reading the weights dominates; this shows where a
-batch of 4 stops being free on this machine, and whether XLA lowers the per-step cost. With
-``--threads`` the same measurement runs in child processes, alternately with TensorFlow's default
-intra-op threads and with one (a thread count is fixed once TensorFlow starts).
+Each repeat runs one child process per environment, alternating: as this shell has the OpenBLAS
+variables (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) and without them, as a user's machine has it (the
+variables are read once when NumPy starts, so only a new process sees a change). With
+``--threads`` the children alternate TensorFlow's default intra-op threads and one.
+
+Why: the path is chosen by a rule (``backend.choose_engine``: NumPy on a CPU); this is the
+measurement behind it, and shows where a batch of 4 stops being free.
 """
 
 from __future__ import annotations
@@ -26,23 +30,33 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sampling import make_checkpoint  # noqa: E402
+from bench_sampling import (  # noqa: E402
+    make_checkpoint,
+    numpy_step_bytes,
+    openblas_variants,
+    weight_read_limits,
+)
 
 from genre_lstm.model.backend import backend_name, hardware_description, import_keras  # noqa: E402
 
 BATCHES = (1, 4, 16)
+PATHS = ("NumPy", "graph", "XLA")
 
 
-def compiled_steps(checkpoint) -> dict:
-    """The step model as a TF graph and as XLA (TensorFlow backend only)."""
+def step_calls(checkpoint) -> dict:
+    """The step on each path, all with the flat list convention [inputs..., states...]."""
     import tensorflow as tf
 
     from genre_lstm.model.network import inference_models
+    from genre_lstm.model.numpy_step import numpy_inference
 
     _, step = inference_models(checkpoint.model, checkpoint.config)
     signature = [[tf.TensorSpec(t.shape, t.dtype) for t in step.inputs]]
-    return {name: tf.function(lambda inputs: step(inputs, training=False), input_signature=signature, jit_compile=jit)
-            for name, jit in (("graph", False), ("XLA", True))}
+    calls = {"NumPy": numpy_inference(checkpoint.model, checkpoint.config).step}
+    for name, jit in (("graph", False), ("XLA", True)):
+        calls[name] = tf.function(lambda inputs: step(inputs, training=False), input_signature=signature,
+                                  jit_compile=jit)
+    return calls
 
 
 def step_inputs(config, batch: int) -> list:
@@ -55,89 +69,88 @@ def step_inputs(config, batch: int) -> list:
     return first + [np.zeros((batch, units), np.float32) for units in config.units for _ in "hc"]
 
 
-def time_calls(call, inputs: list, outputs: int, calls: int) -> float:
-    """Seconds per step, feeding the states back as a sampler does."""
+def time_calls(call, inputs: list, outputs: int, calls: int, blocks: int = 3) -> float:
+    """Seconds per step, feeding the states back as a sampler does: the median of ``blocks`` blocks
+    of ``calls`` steps, after a pause (a framework's or BLAS's idle threads spin for a while after
+    work, and would slow the next path down)."""
     import numpy as np
 
     fixed, states = inputs[:outputs], inputs[outputs:]
+    time.sleep(0.5)
     out = call(fixed + states)
-    began = time.perf_counter()
-    for _ in range(calls):
-        out = call(fixed + list(out[outputs:]))
-        np.asarray(out[0])
-    return (time.perf_counter() - began) / calls
+    seconds = []
+    for _ in range(blocks):
+        began = time.perf_counter()
+        for _ in range(calls):
+            out = call(fixed + list(out[outputs:]))
+            np.asarray(out[0])
+        seconds.append((time.perf_counter() - began) / calls)
+    return statistics.median(seconds)
+
+
+def measure(presets: list[str], calls: int) -> dict:
+    """One child's figures: seconds per step by preset, path and batch, and the read limits."""
+    import_keras()
+    if backend_name() != "tensorflow":
+        raise SystemExit("this benchmark compares NumPy with TensorFlow's graph and XLA compilation")
+    from genre_lstm.model.numpy_step import numpy_inference
+
+    figures = {}
+    for preset in presets:
+        checkpoint = make_checkpoint(preset, 500, Path(tempfile.mkdtemp()) / "ck")
+        outputs = 1 if preset == "paper" else 3
+        paths = step_calls(checkpoint)
+        times = {f"{name}|{batch}": time_calls(call, step_inputs(checkpoint.config, batch), outputs, calls)
+                 for name, call in paths.items() for batch in BATCHES}
+        nbytes = numpy_step_bytes(numpy_inference(checkpoint.model, checkpoint.config))
+        limits = weight_read_limits(nbytes)
+        times.update({f"{where} limit": min(ways.values()) for where, ways in limits.items()})
+        figures[preset] = {"times": times, "bytes": nbytes, "parameters": checkpoint.parameter_count}
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", action="append", choices=("paper", "default"))
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", action="store_true", help="compare TensorFlow's intra-op threads: all vs 1")
-    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a child of --threads
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
-    if args.threads:
-        return compare_threads(args)
-    import_keras()
-    if backend_name() != "tensorflow":
-        raise SystemExit("this benchmark compares TensorFlow's graph and XLA compilation")
-    import numpy as np
-
-    print(f"machine: {hardware_description()}")
-    for preset in args.preset or ["paper", "default"]:
-        checkpoint = make_checkpoint(preset, 500, Path(tempfile.mkdtemp()) / "ck")
-        config = checkpoint.config
-        outputs = 1 if preset == "paper" else 3
-        steps = compiled_steps(checkpoint)
-        kernels = [(layer.cell.kernel.numpy(), layer.cell.recurrent_kernel.numpy())
-                   for layer in checkpoint.model.layers if type(layer).__name__ == "LSTM"]
-        timings = {(name, b): [] for name in [*steps, "NumPy LSTM products"] for b in BATCHES}
-        for _ in range(args.repeats):
-            for batch in BATCHES:
-                for name, call in steps.items():
-                    timings[(name, batch)].append(time_calls(call, step_inputs(config, batch), outputs, args.calls))
-                xs = [np.ones((batch, kernel.shape[0]), np.float32) for kernel, _ in kernels]
-                hs = [np.ones((batch, recurrent.shape[0]), np.float32) for _, recurrent in kernels]
-                began = time.perf_counter()
-                for _ in range(args.calls):
-                    for (kernel, recurrent), x, h in zip(kernels, xs, hs):
-                        x @ kernel + h @ recurrent
-                timings[("NumPy LSTM products", batch)].append((time.perf_counter() - began) / args.calls)
-        if args.json:
-            print(json.dumps({preset: {f"{name}|{b}": statistics.median(v) for (name, b), v in timings.items()}}))
-            continue
-        print(f"\npreset {preset} ({checkpoint.parameter_count:,} parameters), ms per step, median of {args.repeats}:")
-        for name in [*steps, "NumPy LSTM products"]:
-            values = [statistics.median(timings[(name, b)]) for b in BATCHES]
-            print(f"  {name:22s} " + ", ".join(f"batch {b}: {1000 * v:.3f} ms ({v / values[0]:.2f}x)"
-                                                for b, v in zip(BATCHES, values)))
-
-
-def compare_threads(args) -> None:
-    """Children with all intra-op threads and with one, alternating; medians over the children."""
     presets = args.preset or ["paper", "default"]
+    if args.json:
+        print(json.dumps(measure(presets, args.calls)))
+        return
+    if args.threads:
+        variants = {"intra-op threads all": dict(os.environ), "intra-op threads 1": {**os.environ,
+                                                                                     "TF_NUM_INTRAOP_THREADS": "1"}}
+    else:
+        variants = openblas_variants()
+    print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
     runs: dict = {}
+    info: dict = {}
     for _ in range(args.repeats):
-        for threads in ("all", "1"):
-            env = dict(os.environ)
-            if threads == "1":
-                env["TF_NUM_INTRAOP_THREADS"] = "1"
-            command = [sys.executable, __file__, "--json", "--repeats", "1", "--calls", str(args.calls)]
-            command += [f"--preset={p}" for p in presets]
+        for label, env in variants.items():
+            command = [sys.executable, __file__, "--json", "--calls", str(args.calls), *[f"--preset={p}" for p in presets]]
             out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-            for line in out.splitlines():
-                if line.startswith("{"):
-                    for preset, figures in json.loads(line).items():
-                        for key, value in figures.items():
-                            runs.setdefault((preset, threads, key), []).append(value)
-    print(f"machine: {os.cpu_count()} CPU cores; ms per step, medians of {args.repeats} child runs each")
+            for preset, figures in json.loads(out.strip().splitlines()[-1]).items():
+                info[preset] = figures
+                for key, value in figures["times"].items():
+                    runs.setdefault((preset, label, key), []).append(value)
+    import_keras()
+    print(f"machine: {hardware_description()}; ms per step, medians of {args.repeats} child runs each")
     for preset in presets:
-        print(f"\npreset {preset}:")
-        for threads in ("all", "1"):
-            for name in ("graph", "XLA"):
-                values = [statistics.median(runs[(preset, threads, f"{name}|{b}")]) for b in BATCHES]
-                print(f"  intra-op threads {threads:3s} {name:5s} " + ", ".join(
-                    f"batch {b}: {1000 * v:.3f} ms ({v / values[0]:.2f}x)" for b, v in zip(BATCHES, values)))
+        nbytes = info[preset]["bytes"]
+        print(f"\npreset {preset} ({info[preset]['parameters']:,} parameters; the NumPy step reads {nbytes / 1e6:.1f} MB):")
+        for label in variants:
+            median = {key: statistics.median(runs[(preset, label, key)]) for key in info[preset]["times"]}
+            cache, memory = median["cache limit"], median["memory limit"]
+            print(f"  {label}: read limit {1000 * cache:.3f} ms from cache, {1000 * memory:.3f} ms from memory")
+            for name in PATHS:
+                values = [median[f"{name}|{b}"] for b in BATCHES]
+                print(f"    {name:6s} " + ", ".join(f"batch {b}: {1000 * v:.3f} ms ({v / values[0]:.2f}x)"
+                                               for b, v in zip(BATCHES, values))
+                      + f"; batch 1 = {values[0] / cache:.2f}x the cache limit")
 
 
 if __name__ == "__main__":

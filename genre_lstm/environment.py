@@ -36,6 +36,8 @@ COMPARE_DATASET = Variable("GENRE_LSTM_COMPARE_DATASET",
                            "a hub dataset repo with Jukebox/GANSynth clips for the Compare tab", "unset: no clips")
 JOBS = Variable("GENRE_LSTM_JOBS", "where the app keeps training jobs", "a new temporary folder per server")
 TRAIN_TAB = Variable("GENRE_LSTM_TRAIN_TAB", "`0` turns the app's Train tab off", "on")
+ENGINE = Variable("GENRE_LSTM_ENGINE", "`numpy` or `keras`: which path runs each sampling step",
+                  "NumPy array products on a CPU, the compiled Keras step on a GPU")
 DEBUG = Variable("GENRE_LSTM_DEBUG", "`1`: the command line shows a traceback for internal errors", "off")
 
-VARIABLES = (SOUNDFONT, CHECKPOINTS, HUB_ORG, CACHE, COMPARE_DATASET, JOBS, TRAIN_TAB, DEBUG)
+VARIABLES = (SOUNDFONT, CHECKPOINTS, HUB_ORG, CACHE, COMPARE_DATASET, JOBS, TRAIN_TAB, ENGINE, DEBUG)

@@ -114,7 +114,6 @@ def test_in_the_browser_upload_train_watch_stop_and_generate(server, chromium, s
 
 def test_closing_the_tab_stops_training_and_deletes_its_files(server, chromium, irish_pieces, tmp_path):
     import app
-
     from genre_lstm.training.corpus import _cache_path
 
     uploads = [steps_to_midi_file(p.steps, tmp_path / f"other{i}.mid") for i, p in enumerate(irish_pieces[20:30])]

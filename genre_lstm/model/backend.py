@@ -62,6 +62,28 @@ def compile_inference(model, numpy_outputs: int | None = None, *, fixed_shapes: 
     return run
 
 
+ENGINES = ("numpy", "keras")
+
+
+def choose_engine() -> str:
+    """Which path runs inference: "keras" when Keras has a GPU, else "numpy" (plain array products).
+
+    On a CPU a sampling step is a few matrix-vector products and a framework call costs more than
+    they do: NumPy was faster at batch 1, 4 and 16 for both presets (benchmarks/bench_step.py,
+    BENCHMARKS.md). ``GENRE_LSTM_ENGINE`` set to "numpy" or "keras" overrides the rule.
+    """
+    from ..environment import ENGINE
+
+    chosen = ENGINE.get()
+    if chosen:
+        if chosen not in ENGINES:
+            from ..errors import InvalidParameterError
+
+            raise InvalidParameterError(f"{ENGINE.name} must be one of {', '.join(ENGINES)}, not {chosen!r}")
+        return chosen
+    return "keras" if not device_description().startswith("CPU") else "numpy"
+
+
 def device_description() -> str:
     """What inference runs on, for display: 'CPU' or the GPU's name, with the backend."""
     name = backend_name()

@@ -16,8 +16,9 @@ import numpy as np
 
 from ..music.events import Step
 from ..request import GenerationRequest
-from .backend import compile_inference
+from .backend import choose_engine, compile_inference
 from .network import ModelConfig, inference_models, input_names, rhythm_tables
+from .numpy_step import numpy_inference
 from .sampling import (
     greedy_indices,
     sample_indices,
@@ -53,14 +54,20 @@ class GeneratedPiece:
 
 
 class StepRunner:
-    """The compiled prime and step calls of one network."""
+    """The prime and step calls of one network: NumPy array products on a CPU, compiled Keras
+    models on a GPU (``choose_engine``); both give the same logits (tests/test_numpy_step.py)."""
 
-    def __init__(self, model, config: ModelConfig):
+    def __init__(self, model, config: ModelConfig, engine: str | None = None):
         self.config = config
-        prime, step = inference_models(model, config)
+        self.engine = engine or choose_engine()
         self.outputs = len(input_names(config))
-        self._prime = compile_inference(prime, numpy_outputs=self.outputs)
-        self._step = compile_inference(step, numpy_outputs=self.outputs, fixed_shapes=True)
+        if self.engine == "numpy":
+            inference = numpy_inference(model, config)
+            self._prime, self._step = inference.prime, inference.step
+        else:
+            prime, step = inference_models(model, config)
+            self._prime = compile_inference(prime, numpy_outputs=self.outputs)
+            self._step = compile_inference(step, numpy_outputs=self.outputs, fixed_shapes=True)
         self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
     def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:

@@ -71,6 +71,10 @@ class Preset:
         """The training model run once over (1, T) id windows: the next token's scores (1, V)."""
         raise NotImplementedError
 
+    def numpy_inference(self, model, config: "ModelConfig"):
+        """Prime and step as NumPy array products on ``model``'s weights (``numpy_step``)."""
+        raise NotImplementedError
+
 
 class PaperPreset(Preset):
     name = "paper"
@@ -144,6 +148,11 @@ class PaperPreset(Preset):
 
     def build_length(self, config: "ModelConfig"):
         return config.window
+
+    def numpy_inference(self, model, config):
+        from .numpy_step import PaperNumpyInference
+
+        return PaperNumpyInference(model, config)
 
     def window_scores(self, model, config, tokens, durations, shifts) -> np.ndarray:
         import numpy as np
@@ -255,6 +264,11 @@ class SequencePreset(Preset):
 
     def feed(self, config, tokens, durations, shifts) -> list:
         return [tokens.astype("int32"), durations.astype("int32"), shifts.astype("int32")]
+
+    def numpy_inference(self, model, config):
+        from .numpy_step import SequenceNumpyInference
+
+        return SequenceNumpyInference(model, config)
 
     def window_scores(self, model, config, tokens, durations, shifts) -> np.ndarray:
         import numpy as np
