@@ -53,3 +53,12 @@ def test_the_app_listens_on_loopback_only_by_default():
     finally:
         process.terminate()
         process.wait(15)
+
+
+def test_the_repository_cites_no_file_outside_itself():
+    """A clone stands alone: requirements, docs and code never point at ../shared or other outside paths."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    texts = [t for t in tracked if t.endswith((".txt", ".md", ".py", ".toml", ".sh", ".cfg"))]
+    offenders = [t for t in texts if "../shared" in (ROOT / t).read_text(encoding="utf-8", errors="replace")
+                 and t != "tests/test_safety.py"]
+    assert offenders == []

@@ -23,7 +23,9 @@ CARD_FILE = "README.md"
 KERAS_FILES = ("config.json", "metadata.json", WEIGHTS_FILE)
 REQUIRED_FILES = (WEIGHTS_FILE, OUR_CONFIG, VOCAB_FILE)
 HUB_PATTERNS = ["*.json", "*.h5", CARD_FILE]  # what is uploaded and downloaded: never code, never pickles
-TRAINING_FOLDER = ".training"  # resumable training state, never published
+TRAINING_FOLDER = ".training"  # resumable training state, never published; inside it:
+TRAINING_LAST = "last.keras"  # the model with its optimizer after the latest epoch
+TRAINING_BEST = "best.weights.h5"  # the best weights on held-out loss so far
 
 
 def is_complete(folder: Path) -> bool:

@@ -27,6 +27,7 @@ from ..model.presets import preset_named
 from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
 from ..music.events import steps_to_rows
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
+from ..store.layout import TRAINING_BEST, TRAINING_FOLDER, TRAINING_LAST, VOCAB_FILE
 from .corpus import Piece, Split, split_pieces
 
 SEED_WINDOW = 100
@@ -240,25 +241,25 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
     settings.check()
     out_dir = Path(out_dir)
     split = split_for_training(pieces)
-    work = out_dir / ".training"
+    work = out_dir / TRAINING_FOLDER
     fingerprint = _fingerprint(split, settings)
     state = _read_state(work, fingerprint)
     keras.utils.set_random_seed(settings.random_seed)
     base = load_checkpoint(settings.base) if settings.base else None
     if state:
-        vocab = Vocabulary.load(work / "vocabulary.json")
+        vocab = Vocabulary.load(work / VOCAB_FILE)
     else:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         vocab = base.vocab if base else Vocabulary.build(
             (p.steps for p in transposed(split.train, settings.transpose)),
             max_size=settings.max_vocab, min_count=settings.min_count)
-        vocab.save(work / "vocabulary.json")
+        vocab.save(work / VOCAB_FILE)
     config = base.config if base else ModelConfig.for_preset(settings.preset, len(vocab), **settings.model)
     train_data, valid_data = make_datasets(pieces_to_stream(transposed(split.train, settings.transpose), vocab),
                                            pieces_to_stream(split.valid, vocab), config, settings)
     if state:
-        model = keras.saving.load_model(work / "last.keras", safe_mode=True)
+        model = keras.saving.load_model(work / TRAINING_LAST, safe_mode=True)
     else:
         model = build_model(config)
         if base:
@@ -272,7 +273,7 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
     if state["epoch"] < settings.epochs and not state.get("stopped"):
         model.fit(train_data, validation_data=valid_data, epochs=settings.epochs,
                   initial_epoch=state["epoch"], callbacks=[tracker], verbose=settings.verbose)
-    model.load_weights(work / "best.weights.h5")
+    model.load_weights(work / TRAINING_BEST)
     result = TrainResult(out_dir, config, len(vocab), state["epoch"], state["best_epoch"],
                          float(state["best_val_loss"]), state["seconds"], state["history"],
                          {"train": len(split.train), "valid": len(split.valid), "test": len(split.test)},
@@ -304,7 +305,7 @@ def _read_state(work: Path, fingerprint: str) -> dict | None:
         state = json.loads((work / "state.json").read_text())
     except (OSError, ValueError):
         return None
-    needed = ("last.keras", "best.weights.h5", "vocabulary.json")
+    needed = (TRAINING_LAST, TRAINING_BEST, VOCAB_FILE)
     if state.get("fingerprint") != fingerprint or not all((work / n).is_file() for n in needed):
         return None
     return state
@@ -336,7 +337,7 @@ def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, s
                                      **{k: float(v) for k, v in logs.items() if k not in ("loss", "val_loss")}})
             if state["best_val_loss"] is None or val_loss < state["best_val_loss"]:
                 state.update(best_val_loss=val_loss, best_epoch=epoch + 1, wait=0)
-                self.model.save_weights(work / "best.weights.h5")
+                self.model.save_weights(work / TRAINING_BEST)
             else:
                 state["wait"] += 1
             out_of_time = settings.max_minutes is not None and state["seconds"] > 60 * settings.max_minutes
@@ -344,7 +345,7 @@ def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, s
             if state["wait"] >= settings.patience or out_of_time or stopped:
                 state["stopped"] = True
                 self.model.stop_training = True
-            self.model.save(work / "last.keras")
+            self.model.save(work / TRAINING_LAST)
             (work / "state.json").write_text(json.dumps(state))
             if on_epoch:
                 on_epoch(EpochReport(epoch + 1, settings.epochs, loss, val_loss, state["best_val_loss"],
