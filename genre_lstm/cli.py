@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--base", help="fine-tune: start from this shipped genre (with --data)")
     train.add_argument("--size", choices=("small", "medium"), help="model size for --data (default: medium)")
     train.add_argument("--out", type=Path, help="checkpoint folder (default: checkpoints/<genre>)")
+    train.add_argument("--batch-size", type=int, help="global batch, split across devices (default 32)")
+    train.add_argument("--workers", type=int, help="processes parsing the music (default: every core)")
+    train.add_argument("--distribute", action="store_true",
+                       help="data-parallel over every device, several machines through JAX_COORDINATOR_ADDRESS "
+                            "(JAX backend: bash scripts/setup.sh --train)")
 
     render = commands.add_parser("render", help="render a MIDI file to WAV with FluidSynth")
     render.add_argument("midi", type=Path)
@@ -173,7 +178,12 @@ def cmd_train(args) -> int:
 
     if args.data is not None and not args.name:
         raise InvalidParameterError("--data needs --name (the name of your genre)")
+    if args.distribute:
+        from .training.distribute import prepare_distribution
+
+        prepare_distribution()  # before Keras is imported: it picks the backend
     settings = TrainSettings(preset=args.preset, random_seed=args.random_seed, max_minutes=args.max_minutes,
+                             batch_size=args.batch_size or TrainSettings.batch_size,
                              verbose=1 if sys.stderr.isatty() else 2)
     if args.epochs is not None:
         settings.epochs = args.epochs
@@ -188,7 +198,7 @@ def cmd_train(args) -> int:
         settings.check()
         out = args.out or genre.local_dir()
         print(f"reading {genre.source} ...", file=sys.stderr)
-        report = read_collection(genre.collection, workers=2)
+        report = read_collection(genre.collection, workers=args.workers)
         defaults = GenerationDefaults(name=genre.id, description=genre.name, tempo_bpm=genre.tempo_bpm,
                                       program=genre.program, temperature=genre.temperature)
         info = {"genre": genre.id, "source": genre.source, "collection": genre.collection}
@@ -202,7 +212,8 @@ def cmd_train(args) -> int:
         out = args.out or Path("checkpoints") / args.name
         uploads = sorted(p for p in args.data.rglob("*") if p.is_file()) if args.data.is_dir() else [args.data]
         gathered = gather_music_files(uploads, tempfile.mkdtemp(prefix="genre-lstm-data-"))
-        report = read_pieces(gathered.files, root=gathered.files[0].parent if gathered.files else None)
+        report = read_pieces(gathered.files, workers=args.workers,
+                             root=gathered.files[0].parent if gathered.files else None)
         report.skipped[:0] = gathered.skipped
         defaults = GenerationDefaults(name=args.name, description=args.name)
         info = {"genre": args.name, "source": f"{len(gathered.files)} files from {args.data.name}"}
@@ -227,7 +238,10 @@ def cmd_train(args) -> int:
 
     info["pieces"] = len(report.pieces)
     info["hardware"] = hardware_description()
-    result = train_checkpoint(report.pieces, out, settings=settings, defaults=defaults, info=info)
+    trainer = train_checkpoint
+    if args.distribute:
+        from .training.distribute import train_data_parallel as trainer
+    result = trainer(report.pieces, out, settings=settings, defaults=defaults, info=info)
     from .store.genres import GENRES, representation_note
 
     write_model_card(result.folder, title=f"genre-lstm: {defaults.description}",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import shutil
 import threading
 import time
@@ -23,6 +22,7 @@ import numpy as np
 
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
+from .distribute import batch_count, current_layout, local_rows
 from ..errors import CorpusError, InvalidParameterError
 from ..music.events import steps_to_rows
 from ..model.network import PRESETS, ModelConfig, build_model, compile_model, set_pitch_tables
@@ -39,7 +39,7 @@ class TrainSettings:
 
     preset: str = "default"
     epochs: int = 40
-    batch_size: int = 32
+    batch_size: int = 32  # the global batch: split across devices when distributed (distribute.py)
     learning_rate: float = 2e-3
     patience: int = 3
     random_seed: int = 0
@@ -128,13 +128,14 @@ def _keras_dataset_class():
             self.batch_size, self.shuffle = batch_size, shuffle
             self.rng = np.random.default_rng(seed)
             self.offset, self.order = 0, np.arange(self.count)
+            self.layout = current_layout()
             self.on_epoch_end()
 
         def __len__(self):
-            return math.ceil(self.count / self.batch_size)
+            return batch_count(self.count, self.batch_size, self.layout)
 
         def __getitem__(self, index):
-            chosen = self.order[index * self.batch_size: (index + 1) * self.batch_size]
+            chosen = local_rows(self.order[index * self.batch_size: (index + 1) * self.batch_size], self.layout)
             starts = self.offset + chosen * self.window
             grid = starts[:, None] + np.arange(self.window)[None, :]
             names = ("token", "duration", "shift")
@@ -161,13 +162,14 @@ def _keras_dataset_class():
             self.batch_size, self.shuffle = batch_size, shuffle
             self.rng = np.random.default_rng(seed)
             self.order = np.arange(self.count)
+            self.layout = current_layout()
             self.on_epoch_end()
 
         def __len__(self):
-            return math.ceil(self.count / self.batch_size)
+            return batch_count(self.count, self.batch_size, self.layout)
 
         def __getitem__(self, index):
-            starts = self.order[index * self.batch_size: (index + 1) * self.batch_size]
+            starts = local_rows(self.order[index * self.batch_size: (index + 1) * self.batch_size], self.layout)
             grid = starts[:, None] + np.arange(self.window)[None, :]
             x = (self.tokens[grid] / self.vocab_size).astype(np.float32)[..., None]
             return x, self.tokens[starts + self.window]
