@@ -30,10 +30,19 @@ def timed_parse(paths: list[Path], workers: int) -> tuple[float, int, dict[str, 
     """Seconds to parse ``paths`` into an empty cache, the pieces read, and the cache written."""
     with tempfile.TemporaryDirectory(prefix="bench-parse-") as folder:
         os.environ["GENRE_LSTM_CACHE"] = folder
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_seconds()
         report = read_pieces(paths, workers=workers)
         seconds = time.perf_counter() - started
+        print(f"    CPU time {_cpu_seconds() - cpu:.1f} s (this process and its workers)")
         return seconds, len(report.pieces), cache_contents()
+
+
+def _cpu_seconds() -> float:
+    """User + system time of this process and its finished children (the parse workers)."""
+    import resource
+
+    return sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for field in ("ru_utime", "ru_stime"))
 
 
 def main() -> None:

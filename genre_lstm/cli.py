@@ -183,7 +183,7 @@ def cmd_train(args) -> int:
 
         prepare_distribution()  # before Keras is imported: it picks the backend
     settings = TrainSettings(preset=args.preset, random_seed=args.random_seed, max_minutes=args.max_minutes,
-                             batch_size=args.batch_size or TrainSettings.batch_size,
+                             batch_size=TrainSettings.batch_size if args.batch_size is None else args.batch_size,
                              verbose=1 if sys.stderr.isatty() else 2)
     if args.epochs is not None:
         settings.epochs = args.epochs
