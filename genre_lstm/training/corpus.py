@@ -1,7 +1,9 @@
 """Collections of music, the train/valid/test split by piece, and the on-disk token cache.
 
 Parsed pieces are cached as JSON keyed by the file's content hash and ``CACHE_VERSION`` (no
-pickles), so a second run never re-parses. Pieces are split by a hash of their id, never by
+pickles), so a second run never re-parses. Uncached files are parsed by worker processes in parts
+(ABC books in groups of tunes), each file's entry written as soon as its parts are in, so a parse
+that is cut off continues from what it finished; the cache never depends on the worker count. Pieces are split by a hash of their id, never by
 window, so no piece has windows on both sides and the split is stable as a collection grows.
 """
 
@@ -123,9 +125,9 @@ def read_pieces(paths: Sequence[str | os.PathLike], *, workers: int | None = 1,
                 progress: Callable[[int, int], None] | None = None) -> ReadReport:
     """Read many files into pieces through the cache; unreadable files are reported, not fatal.
 
-    Files missing from the cache are parsed by ``workers`` processes (None: every core), each
-    writing its file's cache entry as soon as it is parsed, so a killed parse resumes from what
-    was finished. The cache and the result do not depend on the number of workers.
+    Files missing from the cache are parsed by ``workers`` processes (None: every core), and each
+    file's cache entry is written as soon as it is parsed, so a killed parse resumes from what was
+    finished. The cache and the result do not depend on the number of workers.
     Piece ids are paths relative to ``root`` (default: the music21 corpus, else the file name).
     """
     paths = [Path(p) for p in paths]
@@ -166,27 +168,27 @@ def _parse_uncached(paths: list[Path], todo: list[int], workers: int) -> Iterato
     jobs = sorted(((index, part) for index in todo for part in range(counts[index])),
                   key=lambda job: -paths[job[0]].stat().st_size / counts[job[0]])
     found: dict[int, dict[int, dict]] = {index: {} for index in todo}
-
-    def finished(index: int, part: int, result: dict) -> dict | None:
+    for (index, part), result in _parse_parts(paths, jobs, counts, workers):
         found[index][part] = result
-        if len(found[index]) < counts[index]:
-            return None
-        entry = _parts_to_entry(paths[index], [found[index][n] for n in range(counts[index])])
-        _write_cache(paths[index], entry)
-        return entry
+        if len(found[index]) == counts[index]:
+            entry = _parts_to_entry(paths[index], [found[index][n] for n in range(counts[index])])
+            _write_cache(paths[index], entry)
+            yield index, entry
 
+
+def _parse_parts(paths: list[Path], jobs: list[tuple[int, int]], counts: dict[int, int],
+                 workers: int) -> Iterator[tuple[tuple[int, int], dict]]:
+    """((file index, part), parsed part) for every job, in this process or a pool of ``workers``,
+    in the order they finish."""
     if workers == 1 or len(jobs) < 2:
-        results = ((job, _parse_part(paths[job[0]], job[1], counts[job[0]])) for job in jobs)
-        for (index, part), result in results:
-            if (entry := finished(index, part, result)) is not None:
-                yield index, entry
+        for index, part in jobs:
+            yield (index, part), _parse_part(paths[index], part, counts[index])
         return
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(_parse_part, paths[index], part, counts[index]): (index, part)
                    for index, part in jobs}
         for future in as_completed(futures):
-            if (entry := finished(*futures[future], future.result())) is not None:
-                yield futures[future][0], entry
+            yield futures[future], future.result()
 
 
 def _entries_to_report(paths: list[Path], entries: list[dict], root: Path) -> ReadReport:
