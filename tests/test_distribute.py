@@ -7,6 +7,7 @@ tests that need it skip only when it is absent.
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -80,24 +81,71 @@ def test_two_host_devices_follow_the_one_device_loss_curve(tmp_path):
         np.testing.assert_allclose(two, one, rtol=LOSS_TOLERANCE)
 
 
+TRAIN_ARGS = ["--name", "dp-tunes", "--size", "small", "--epochs", "1", "--distribute", "--batch-size", "16"]
+
+
+def _train_command(data: Path, out: Path) -> list[str]:
+    """``genre-lstm train --distribute`` on ``data`` as a child's command line."""
+    code = "import sys; from genre_lstm.cli import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", code, "train", "--data", str(data), *TRAIN_ARGS, "--out", str(out)]
+
+
+@pytest.fixture(scope="module")
+def tune_folder(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("tunes")
+    (data / "book.abc").write_bytes(corpus_file("oneills1850/0001-0050.abc").read_bytes())
+    return data
+
+
+@pytest.fixture(scope="module")
+def two_device_checkpoint(tune_folder, tmp_path_factory) -> Path:
+    """The command line's --distribute run on two XLA host devices in one process."""
+    folder = tmp_path_factory.mktemp("two-devices")
+    env = _child_env(folder, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    done = subprocess.run(_train_command(tune_folder, folder / "ck"), env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder / "ck"
+
+
 @needs_jax
-def test_the_data_parallel_checkpoint_loads_and_generates_on_tensorflow(tmp_path, capsys):
-    """The checkpoint format is unchanged: train on JAX with --distribute, generate here on TensorFlow."""
+def test_the_data_parallel_checkpoint_loads_and_generates_on_tensorflow(two_device_checkpoint, tmp_path, capsys):
+    """The checkpoint format is unchanged: trained on JAX with --distribute, generated here on TensorFlow."""
     from genre_lstm.store.checkpoint import load_checkpoint
 
-    data = tmp_path / "tunes"
-    data.mkdir()
-    (data / "book.abc").write_bytes(corpus_file("oneills1850/0001-0050.abc").read_bytes())
-    env = _child_env(tmp_path, XLA_FLAGS="--xla_force_host_platform_device_count=2")
-    command = ("import sys; from genre_lstm.cli import main; sys.exit(main(sys.argv[1:]))")
-    done = subprocess.run([sys.executable, "-c", command, "train", "--data", str(data), "--name", "dp-tunes",
-                           "--size", "small", "--epochs", "1", "--distribute", "--batch-size", "16",
-                           "--out", str(tmp_path / "ck")], env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert load_checkpoint(tmp_path / "ck").info["distribution"]["devices"] == 2
-    assert main(["generate", "--checkpoint", str(tmp_path / "ck"), "--length", "40", "--no-audio",
+    assert load_checkpoint(two_device_checkpoint).info["distribution"]["devices"] == 2
+    assert main(["generate", "--checkpoint", str(two_device_checkpoint), "--length", "40", "--no-audio",
                  "--out", str(tmp_path / "gen")]) == 0
     assert Path(capsys.readouterr().out.split()[0]).stat().st_size > 100
+
+
+@needs_jax
+def test_two_processes_joined_by_jax_distributed_train_as_one_process_with_two_devices(
+        two_device_checkpoint, tune_folder, tmp_path):
+    """Several machines, played by two processes of one CPU device each on this machine
+    (JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES, JAX_PROCESS_ID): each feeds its half of every
+    batch; both end with the weights and the held-out loss of the one-process two-device run."""
+    from genre_lstm.store.checkpoint import load_checkpoint
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    children = [subprocess.Popen(_train_command(tune_folder, tmp_path / "ck"), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True,
+                                 env=_child_env(tmp_path, JAX_COORDINATOR_ADDRESS=f"127.0.0.1:{port}",
+                                                JAX_NUM_PROCESSES="2", JAX_PROCESS_ID=str(index)))
+                for index in (0, 1)]
+    for child in children:
+        _, error = child.communicate(timeout=600)
+        assert child.returncode == 0, error[-3000:]
+    first = load_checkpoint(tmp_path / "ck")
+    reference = load_checkpoint(two_device_checkpoint)
+    assert first.info["distribution"] == {**reference.info["distribution"], "processes": 2}
+    assert (tmp_path / "ck" / "model.weights.h5").read_bytes() == (tmp_path / "ck.process1" / "model.weights.h5").read_bytes()
+    assert first.info["training"]["best_val_loss"] == pytest.approx(reference.info["training"]["best_val_loss"],
+                                                                    rel=LOSS_TOLERANCE)
+    for mine, theirs in zip(first.model.get_weights(), reference.model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-3, atol=1e-4)  # stored as float16
 
 
 def test_distribute_on_another_backend_is_one_line_naming_the_setup(tmp_path, capsys):

@@ -115,7 +115,7 @@ def data_parallel(batch_size: int):
     if batch_size % len(devices):
         raise DistributeError(f"the global batch size {batch_size} does not split evenly across "
                               f"{len(devices)} devices; use a multiple of {len(devices)}")
-    return keras.distribution.DataParallel(devices=devices)
+    return keras.distribution.DataParallel(devices=devices, auto_shard_dataset=False)  # our batches shard themselves
 
 
 def current_layout() -> Layout | None:
