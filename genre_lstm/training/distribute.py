@@ -130,6 +130,26 @@ def current_layout() -> Layout | None:
     return Layout(int(np.prod(distribution.device_mesh.shape)), jax.process_count(), jax.process_index())
 
 
+def agreed(flag: bool) -> bool:
+    """Process 0's ``flag`` on every process of a multi-process run (the flag itself otherwise).
+
+    Stopping (time budget, a stop request) is decided by each process's own clock; processes
+    that stopped at different steps would wait on each other's gradients forever, so they all
+    follow process 0. One tiny broadcast per call, and only with several processes.
+    """
+    import keras
+
+    if keras.backend.backend() != BACKEND:
+        return flag
+    import jax
+
+    if jax.process_count() == 1:
+        return flag
+    from jax.experimental import multihost_utils
+
+    return bool(multihost_utils.broadcast_one_to_all(np.asarray(flag)))
+
+
 def process_out_dir(out_dir: str | Path) -> Path:
     """Where this process writes its checkpoint: ``out_dir`` on process 0, else a sibling."""
     import jax

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
-from .distribute import batch_count, current_layout, local_rows
+from .distribute import agreed, batch_count, current_layout, local_rows
 from ..errors import CorpusError, InvalidParameterError
 from ..music.events import steps_to_rows
 from ..model.network import PRESETS, ModelConfig, build_model, compile_model, set_pitch_tables
@@ -299,7 +299,7 @@ def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, s
         def on_train_batch_end(self, batch, logs=None):
             over = settings.max_minutes is not None and (
                 self.seconds_before + time.monotonic() - self.started > 60 * settings.max_minutes)
-            if over or (stop is not None and stop.is_set()):
+            if agreed(over or (stop is not None and stop.is_set())):
                 self.model.stop_training = True  # the epoch ends here; validation and saving still run
 
         def on_epoch_end(self, epoch, logs=None):
@@ -316,7 +316,7 @@ def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, s
                 state["wait"] += 1
             out_of_time = settings.max_minutes is not None and state["seconds"] > 60 * settings.max_minutes
             stopped = stop is not None and stop.is_set()
-            if state["wait"] >= settings.patience or out_of_time or stopped:
+            if agreed(state["wait"] >= settings.patience or out_of_time or stopped):
                 state["stopped"] = True
                 self.model.stop_training = True
             self.model.save(work / "last.keras")
