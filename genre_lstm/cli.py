@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--base", help="fine-tune: start from this shipped genre (with --data)")
     train.add_argument("--size", choices=tuple(MODEL_SIZES), help="model size for --data (default: medium)")
     train.add_argument("--out", type=Path, help="checkpoint folder (default: checkpoints/<genre>)")
+    train.add_argument("--batch-size", type=int, help="global batch, split across devices (default 32)")
+    train.add_argument("--workers", type=int, help="processes parsing the music (default: every core)")
+    train.add_argument("--distribute", action="store_true",
+                       help="data-parallel over every device, several machines through JAX_COORDINATOR_ADDRESS "
+                            "(JAX backend: bash scripts/setup.sh --train)")
 
     render = commands.add_parser("render", help="render a MIDI file to WAV with FluidSynth")
     render.add_argument("midi", type=Path)
@@ -158,13 +163,17 @@ def cmd_generate(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .store.checkpoint import GenerationDefaults
-    from .training.corpus import read_collection, read_pieces
+    from .training.recipes import files_recipe, genre_recipe, train_recipe
     from .training.train import TrainSettings
 
     if args.data is not None and not args.name:
         raise InvalidParameterError("--data needs --name (the name of your genre)")
+    if args.distribute:
+        from .training.distribute import prepare_distribution
+
+        prepare_distribution()  # before Keras is imported: it picks the backend
     settings = TrainSettings(preset=args.preset, random_seed=args.random_seed, max_minutes=args.max_minutes,
+                             batch_size=TrainSettings.batch_size if args.batch_size is None else args.batch_size,
                              verbose=1 if sys.stderr.isatty() else 2)
     if args.epochs is not None:
         settings.epochs = args.epochs
@@ -172,57 +181,22 @@ def cmd_train(args) -> int:
     if args.genre:
         from .store.genres import get_genre
 
-        genre = get_genre(args.genre)
-        for key, value in genre.train.items():
-            if key != "epochs" or args.epochs is None:
-                setattr(settings, key, value)
-        settings.check()
-        out = args.out or genre.local_dir()
-        print(f"reading {genre.source} ...", file=sys.stderr)
-        report = read_collection(genre.collection, workers=2)
-        defaults = GenerationDefaults(name=genre.id, description=genre.name, tempo_bpm=genre.tempo_bpm,
-                                      program=genre.program, temperature=genre.temperature)
-        info = {"genre": genre.id, "source": genre.source, "collection": genre.collection}
+        print(f"reading {get_genre(args.genre).source} ...", file=sys.stderr)
+        recipe = genre_recipe(args.genre, settings, out=args.out, workers=args.workers,
+                              keep_epochs=args.epochs is not None)
     else:
-        import tempfile
-
-        from .training.uploads import gather_music_files
-
-        if not (args.data.is_dir() or args.data.is_file()):
-            raise InvalidParameterError(f"{args.data}: no such folder or zip")
-        out = args.out or Path("checkpoints") / args.name
-        uploads = sorted(p for p in args.data.rglob("*") if p.is_file()) if args.data.is_dir() else [args.data]
-        gathered = gather_music_files(uploads, tempfile.mkdtemp(prefix="genre-lstm-data-"))
-        report = read_pieces(gathered.files, root=gathered.files[0].parent if gathered.files else None)
-        report.skipped[:0] = gathered.skipped
-        defaults = GenerationDefaults(name=args.name, description=args.name)
-        info = {"genre": args.name, "source": f"{len(gathered.files)} files from {args.data.name}"}
-        if args.base:
-            from .store.genres import get_genre
-
-            settings.base = str(get_genre(args.base).local_dir())
-            info["fine_tuned_from"] = args.base
-        if args.size:
-            settings.model = MODEL_SIZES[args.size]
+        recipe = files_recipe(args.data, args.name, settings, out=args.out, base=args.base, size=args.size,
+                              workers=args.workers)
+    report = recipe.report
     print(f"read {len(report.pieces)} pieces, {report.steps} steps; skipped {len(report.skipped)} files",
           file=sys.stderr)
     for name, reason in report.skipped:
         print(f"  skipped {name}: {reason}", file=sys.stderr)
     _load_backend()
-    from .model.backend import hardware_description
-    from .store.card import write_model_card
-    from .training.train import train_checkpoint
-
-    info["pieces"] = len(report.pieces)
-    info["hardware"] = hardware_description()
-    result = train_checkpoint(report.pieces, out, settings=settings, defaults=defaults, info=info)
-    from .store.genres import GENRES, representation_note
-
-    write_model_card(result.folder, title=f"genre-lstm: {defaults.description}",
-                     summary=f"An LSTM that continues music in the style of: {info['source']}.",
-                     parameters=result.parameters, hardware=info["hardware"],
-                     representation=representation_note(GENRES[args.genre]) if args.genre else "")
-    print(result.folder)
+    trainer = None
+    if args.distribute:
+        from .training.distribute import train_data_parallel as trainer
+    print(train_recipe(recipe, settings, trainer=trainer).folder)
     return 0
 
 

@@ -47,3 +47,7 @@ class CorpusError(GenreLSTMError):
 
 class RenderError(GenreLSTMError):
     """MIDI could not be rendered to audio (no FluidSynth, no soundfont, synth failure)."""
+
+
+class DistributeError(GenreLSTMError):
+    """Distributed training cannot start (not the JAX backend, JAX missing, devices or processes)."""

@@ -1,3 +1,9 @@
+import os
+from pathlib import Path
+
+import pytest
+from conftest import corpus_file
+
 from genre_lstm.training.corpus import (
     cache_dir,
     collection_paths,
@@ -35,3 +41,71 @@ def test_unreadable_files_are_reported_not_fatal(tmp_path, oneills_path):
     report = read_pieces([bad, oneills_path], root=tmp_path)
     assert len(report.pieces) == 50
     assert report.skipped[0][0] == "junk.mid" and "not a MIDI file" in report.skipped[0][1]
+
+
+def _cache_files() -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(cache_dir().glob("*.json"))}
+
+
+def _mixed_files(tmp_path):
+    """Real files of three kinds: an ABC book read in two parts, MusicXML madrigals, and junk."""
+    from genre_lstm.music.midi_io import abc_book_parts
+
+    book = corpus_file("oneills1850/0900-0950.abc")  # 51 tunes
+    assert abc_book_parts(book) == 2
+    junk = tmp_path / "junk.mid"
+    junk.write_bytes(b"junk")
+    madrigals = [corpus_file(f"monteverdi/madrigal.3.{n}.mxl") for n in (1, 2, 3)]
+    return [book, *madrigals, junk]
+
+
+def test_two_workers_write_the_cache_and_read_the_pieces_of_one(tmp_path, monkeypatch):
+    from genre_lstm.music.midi_io import score_file_to_pieces
+
+    files = _mixed_files(tmp_path)
+    reports, caches = {}, {}
+    for workers in (1, 2):
+        monkeypatch.setenv("GENRE_LSTM_CACHE", str(tmp_path / f"cache-{workers}"))
+        reports[workers] = read_pieces(files, workers=workers)
+        caches[workers] = _cache_files()
+    assert len(caches[1]) == len(files) and caches[2] == caches[1]
+    assert reports[2] == reports[1] and reports[1].skipped[0][0] == "junk.mid"
+    whole_book = score_file_to_pieces(files[0])  # music21 on the whole file: what the parts add up to
+    assert [p.steps for p in reports[1].pieces[:len(whole_book)]] == whole_book and len(whole_book) == 51
+
+
+def test_a_killed_parse_resumes_from_the_cache(tmp_path, monkeypatch):
+    """Parse in a child with 2 workers, kill it (and its workers) once the first file is cached,
+    then parse again: the cached files are not parsed again and the result is whole."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    files = _mixed_files(tmp_path)[:1] + [corpus_file(f"monteverdi/madrigal.4.{n}.mxl") for n in range(1, 9)]
+    monkeypatch.setenv("GENRE_LSTM_CACHE", str(tmp_path / "cache"))
+    script = "import sys; from genre_lstm.training.corpus import read_pieces; read_pieces(sys.argv[1:], workers=2)"
+    child = subprocess.Popen([sys.executable, "-c", script, *map(str, files)], start_new_session=True,
+                             cwd=Path(__file__).resolve().parent.parent)
+    deadline = time.monotonic() + 240
+    while not list(cache_dir().glob("*.json")) and child.poll() is None:
+        assert time.monotonic() < deadline, "no file was cached"
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait()
+    cached_before = len(list(cache_dir().glob("*.json")))
+    seen = []
+    resumed = read_pieces(files, workers=2, progress=lambda done, total: seen.append(done))
+    assert 1 <= cached_before < len(files) and seen[0] == cached_before and seen[-1] == len(files)
+    monkeypatch.setenv("GENRE_LSTM_CACHE", str(tmp_path / "fresh"))
+    assert read_pieces(files, workers=1) == resumed
+
+
+def test_parse_workers_default_to_every_core_and_are_checked():
+    from genre_lstm.errors import InvalidParameterError
+    from genre_lstm.training.corpus import PARSE_WORKERS_MAX, parse_workers
+
+    assert parse_workers(None) == len(os.sched_getaffinity(0)) and parse_workers(3) == 3
+    for bad in (0, PARSE_WORKERS_MAX + 1):
+        with pytest.raises(InvalidParameterError, match="parse workers"):
+            parse_workers(bad)

@@ -33,6 +33,7 @@ DRUM_CHANNEL = 9  # General MIDI channel 10, zero-based
 TICKS_PER_BEAT = 480  # written files: divisible by GRID, so grid positions are exact
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 SCORE_SUFFIXES = (".abc", ".xml", ".musicxml", ".mxl", ".krn", ".mei", ".rntxt")
+ABC_TUNES_PER_PART = 50  # an ABC book is parsed in parts of this many tunes, so workers can share one file
 
 def _mido_failures() -> tuple[type[BaseException], ...]:
     """Exceptions mido raises on malformed data (it has no common class of its own)."""
@@ -235,15 +236,74 @@ def score_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
         parsed = converter.parse(str(path), forceSource=True)
     except Exception as error:  # music21 raises many unrelated types on bad input
         raise MusicReadError(f"{path.name}: cannot parse as {path.suffix or 'music'} ({_short(error)})") from error
-    scores = list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed]
+    pieces = _scores_to_pieces(path, list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed])
+    if not pieces:
+        raise MusicReadError(no_notes_message(path))
+    return pieces
+
+
+def no_notes_message(path: Path) -> str:
+    """What a score file with no pitched notes is reported as (whole or read in parts)."""
+    return f"{path.name}: no pitched notes found"
+
+
+def _scores_to_pieces(path: Path, scores: list) -> list[list[Step]]:
+    """The non-empty pieces of parsed music21 scores."""
     try:
         pieces = [stream_to_steps(score) for score in scores]
     except Exception as error:
         raise MusicReadError(f"{path.name}: cannot read its notes ({_short(error)})") from error
-    pieces = [piece for piece in pieces if piece]
-    if not pieces:
-        raise MusicReadError(f"{path.name}: no pitched notes found")
-    return pieces
+    return [piece for piece in pieces if piece]
+
+
+def abc_book_parts(path: str | os.PathLike) -> int:
+    """How many parts ``abc_book_part_to_pieces`` reads ``path`` in: 1 unless it is an ABC book
+    whose tunes can be parsed apart with the same result as the whole file."""
+    return len(_abc_book_texts(Path(path))) or 1
+
+
+def abc_book_part_to_pieces(path: str | os.PathLike, part: int) -> list[list[Step]]:
+    """The pieces of one part of an ABC book (the file's header, then ``ABC_TUNES_PER_PART`` tunes).
+
+    Concatenated in part order, the parts give ``score_file_to_pieces(path)``: music21 parses an
+    ABC book tune by tune with the header in front of each, in order of reference number, and a
+    book is only split when its reference numbers are unique and increasing. A part may hold no
+    notes (an empty list); the caller decides whether the whole file had any.
+    """
+    from music21 import converter, stream
+
+    path = Path(path)
+    _check_readable(path, limit=MAX_SCORE_BYTES)
+    texts = _abc_book_texts(path)
+    if not 0 <= part < len(texts):
+        raise MusicReadError(f"{path.name}: no part {part} (the file has {len(texts)} parts)")
+    try:
+        parsed = converter.parseData(texts[part], format="abc")
+    except Exception as error:  # music21 raises many unrelated types on bad input
+        raise MusicReadError(f"{path.name}: cannot parse as .abc ({_short(error)})") from error
+    return _scores_to_pieces(path, list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed])
+
+
+def _abc_book_texts(path: Path) -> list[str]:
+    """An ABC file as texts of ``ABC_TUNES_PER_PART`` tunes each, behind the file's header;
+    empty when the file is not an ABC book that splits safely (one part, odd reference numbers)."""
+    import re
+
+    if path.suffix.lower() != ".abc":
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")  # as music21 opens it
+    except (OSError, UnicodeDecodeError):
+        return []
+    starts = [m.start() for m in re.finditer(r"^X:", text, flags=re.MULTILINE)]
+    numbers = [re.match(r"X:\s*(\d+)\s*$", text[at:].split("\n", 1)[0]) for at in starts]
+    if len(starts) <= ABC_TUNES_PER_PART or not all(numbers):
+        return []
+    values = [int(m.group(1)) for m in numbers]
+    if any(b <= a for a, b in zip(values, values[1:])):
+        return []
+    header, bounds = text[:starts[0]], starts[::ABC_TUNES_PER_PART] + [len(text)]
+    return [header + text[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def _score_file_to_pieces_guarded(path: Path, timeout: float) -> list[list[Step]]:

@@ -1,7 +1,9 @@
 """Collections of music, the train/valid/test split by piece, and the on-disk token cache.
 
 Parsed pieces are cached as JSON keyed by the file's content hash and ``CACHE_VERSION`` (no
-pickles), so a second run never re-parses. Pieces are split by a hash of their id, never by
+pickles), so a second run never re-parses. Uncached files are parsed by worker processes in parts
+(ABC books in groups of tunes), each file's entry written as soon as its parts are in, so a parse
+that is cut off continues from what it finished; the cache never depends on the worker count. Pieces are split by a hash of their id, never by
 window, so no piece has windows on both sides and the split is stable as a collection grows.
 """
 
@@ -11,14 +13,14 @@ import hashlib
 import json
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from ..environment import CACHE
-from ..errors import CorpusError, MusicReadError
+from ..errors import CorpusError, InvalidParameterError, MusicReadError
 from ..music.events import Step, rows_to_steps, steps_to_rows
 
 CACHE_VERSION = 1
@@ -107,58 +109,100 @@ def cache_dir() -> Path:
     return Path(root) / "tokens"
 
 
-def read_pieces(paths: Sequence[str | os.PathLike], *, workers: int = 1,
+PARSE_WORKERS_MAX = 256  # worker processes for parsing: 1..PARSE_WORKERS_MAX; None means every usable core
+
+
+def parse_workers(requested: int | None = None) -> int:
+    """How many processes parse: ``requested``, or every core this process may use when None."""
+    if requested is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if not 1 <= requested <= PARSE_WORKERS_MAX:
+        raise InvalidParameterError(f"parse workers must be 1 to {PARSE_WORKERS_MAX}, not {requested}")
+    return requested
+
+
+def read_pieces(paths: Sequence[str | os.PathLike], *, workers: int | None = 1,
                 root: str | os.PathLike | None = None,
                 progress: Callable[[int, int], None] | None = None) -> ReadReport:
     """Read many files into pieces through the cache; unreadable files are reported, not fatal.
 
+    Files missing from the cache are parsed by ``workers`` processes (None: every core), and each
+    file's cache entry is written as soon as it is parsed, so a killed parse resumes from what was
+    finished. The cache and the result do not depend on the number of workers.
     Piece ids are paths relative to ``root`` (default: the music21 corpus, else the file name).
     """
     paths = [Path(p) for p in paths]
     root_path = Path(root) if root else _corpus_root()
-    results: list[dict | None] = [None] * len(paths)
-    todo = []
-    for index, path in enumerate(paths):
-        cached = _read_cache(path)
-        if cached is None:
-            todo.append(index)
-        results[index] = cached
+    results: list[dict | None] = [_read_cache(path) for path in paths]
+    todo = [index for index, entry in enumerate(results) if entry is None]
     done = len(paths) - len(todo)
     if progress:
         progress(done, len(paths))
-    if todo:
-        if workers > 1 and len(todo) > 1:
-            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                for index, entry in zip(todo, pool.map(_parse_to_entry, [paths[i] for i in todo])):
-                    results[index] = entry
-                    _write_cache(paths[index], entry)
-                    done += 1
-                    if progress:
-                        progress(done, len(paths))
-        else:
-            for index in todo:
-                results[index] = _parse_to_entry(paths[index])
-                _write_cache(paths[index], results[index])
-                done += 1
-                if progress:
-                    progress(done, len(paths))
+    for index, entry in _parse_uncached(paths, todo, parse_workers(workers)):
+        results[index] = entry
+        done += 1
+        if progress:
+            progress(done, len(paths))
+    return _entries_to_report(paths, results, root_path)
+
+
+def read_collection(name: str, *, workers: int | None = None, progress=None) -> ReadReport:
+    """All pieces of a named collection of music21's corpus (parsed on every core by default,
+    cached after the first parse)."""
+    report = read_pieces(collection_paths(name), workers=workers, progress=progress)
+    if not report.pieces:
+        raise CorpusError(f"collection {name!r} gave no readable pieces")
+    return report
+
+
+def _parse_uncached(paths: list[Path], todo: list[int], workers: int) -> Iterator[tuple[int, dict]]:
+    """(index, cache entry) of each file in ``todo``, cached as soon as its last part is parsed.
+
+    The work is split into parts (a file, or ``ABC_TUNES_PER_PART`` tunes of an ABC book, so two
+    big books keep two workers busy to the end); the largest parts go first. Parts never depend
+    on the number of workers, so neither does the cache. Workers are spawned, never forked: the
+    parent may hold Keras's threads.
+    """
+    from ..music.midi_io import abc_book_parts
+
+    counts = {index: abc_book_parts(paths[index]) for index in todo}
+    jobs = sorted(((index, part) for index in todo for part in range(counts[index])),
+                  key=lambda job: -paths[job[0]].stat().st_size / counts[job[0]])
+    found: dict[int, dict[int, dict]] = {index: {} for index in todo}
+    for (index, part), result in _parse_parts(paths, jobs, counts, workers):
+        found[index][part] = result
+        if len(found[index]) == counts[index]:
+            entry = _parts_to_entry(paths[index], [found[index][n] for n in range(counts[index])])
+            _write_cache(paths[index], entry)
+            yield index, entry
+
+
+def _parse_parts(paths: list[Path], jobs: list[tuple[int, int]], counts: dict[int, int],
+                 workers: int) -> Iterator[tuple[tuple[int, int], dict]]:
+    """((file index, part), parsed part) for every job, in this process or a pool of ``workers``,
+    in the order they finish."""
+    if workers == 1 or len(jobs) < 2:
+        for index, part in jobs:
+            yield (index, part), _parse_part(paths[index], part, counts[index])
+        return
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(_parse_part, paths[index], part, counts[index]): (index, part)
+                   for index, part in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _entries_to_report(paths: list[Path], entries: list[dict], root: Path) -> ReadReport:
+    """Cache entries, in file order, as pieces named by file and position, and skipped files."""
     pieces, skipped = [], []
-    for path, entry in zip(paths, results):
-        name = _relative_name(path, root_path)
+    for path, entry in zip(paths, entries):
+        name = _relative_name(path, root)
         if entry.get("error"):
             skipped.append((name, entry["error"]))
             continue
         for number, rows in enumerate(entry["pieces"]):
             pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows)))
     return ReadReport(pieces, skipped)
-
-
-def read_collection(name: str, *, workers: int = 2, progress=None) -> ReadReport:
-    """All pieces of a named collection of music21's corpus (cached after the first parse)."""
-    report = read_pieces(collection_paths(name), workers=workers, progress=progress)
-    if not report.pieces:
-        raise CorpusError(f"collection {name!r} gave no readable pieces")
-    return report
 
 
 def split_pieces(pieces: Iterable[Piece], *, valid_fraction: float = 0.1,
@@ -210,15 +254,26 @@ def _write_cache(path: Path, entry: dict) -> None:
         pass  # a read-only cache only costs a re-parse next time
 
 
-def _parse_to_entry(path: Path) -> dict:
-    """Parse one file into a cache entry; runs in a worker process."""
-    from ..music.midi_io import music_file_to_pieces
+def _parse_part(path: Path, part: int, parts: int) -> dict:
+    """Parse one part of a file (the whole file when it has one part); runs in a worker process."""
+    from ..music.midi_io import abc_book_part_to_pieces, music_file_to_pieces
 
     try:
-        pieces = music_file_to_pieces(path)
+        pieces = music_file_to_pieces(path) if parts == 1 else abc_book_part_to_pieces(path, part)
     except MusicReadError as error:
-        return {"version": CACHE_VERSION, "error": str(error)}
-    return {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces]}
+        return {"error": str(error)}
+    return {"pieces": [steps_to_rows(piece) for piece in pieces]}
+
+
+def _parts_to_entry(path: Path, parts: list[dict]) -> dict:
+    """One file's cache entry from its parts in order: their pieces, or the first part's error."""
+    from ..music.midi_io import no_notes_message
+
+    errors = [part["error"] for part in parts if "error" in part]
+    pieces = [rows for part in parts for rows in part.get("pieces", [])]
+    if not errors and not pieces:
+        errors = [no_notes_message(path)]
+    return {"version": CACHE_VERSION, "error": errors[0]} if errors else {"version": CACHE_VERSION, "pieces": pieces}
 
 
 def forget_cached(paths: Iterable[str | os.PathLike]) -> None:

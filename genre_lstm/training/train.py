@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import shutil
 import threading
 import time
@@ -29,6 +28,7 @@ from ..music.events import steps_to_rows
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from ..store.layout import TRAINING_BEST, TRAINING_FOLDER, TRAINING_LAST, VOCAB_FILE
 from .corpus import Piece, Split, split_pieces
+from .distribute import agreed, batch_count, current_layout, local_rows
 
 SEED_WINDOW = 100
 SEEDS_SHIPPED = 24
@@ -41,7 +41,7 @@ class TrainSettings:
 
     preset: str = "default"
     epochs: int = 40
-    batch_size: int = 32
+    batch_size: int = 32  # the global batch: split across devices when distributed (distribute.py)
     learning_rate: float = 2e-3
     patience: int = 3
     random_seed: int = 0
@@ -129,13 +129,14 @@ def _keras_dataset_class():
             self.batch_size, self.shuffle = batch_size, shuffle
             self.rng = np.random.default_rng(seed)
             self.offset, self.order = 0, np.arange(self.count)
+            self.layout = current_layout()
             self.on_epoch_end()
 
         def __len__(self):
-            return math.ceil(self.count / self.batch_size)
+            return batch_count(self.count, self.batch_size, self.layout)
 
         def __getitem__(self, index):
-            chosen = self.order[index * self.batch_size: (index + 1) * self.batch_size]
+            chosen = local_rows(self.order[index * self.batch_size: (index + 1) * self.batch_size], self.layout)
             starts = self.offset + chosen * self.window
             grid = starts[:, None] + np.arange(self.window)[None, :]
             names = ("token", "duration", "shift")
@@ -162,13 +163,14 @@ def _keras_dataset_class():
             self.batch_size, self.shuffle = batch_size, shuffle
             self.rng = np.random.default_rng(seed)
             self.order = np.arange(self.count)
+            self.layout = current_layout()
             self.on_epoch_end()
 
         def __len__(self):
-            return math.ceil(self.count / self.batch_size)
+            return batch_count(self.count, self.batch_size, self.layout)
 
         def __getitem__(self, index):
-            starts = self.order[index * self.batch_size: (index + 1) * self.batch_size]
+            starts = local_rows(self.order[index * self.batch_size: (index + 1) * self.batch_size], self.layout)
             grid = starts[:, None] + np.arange(self.window)[None, :]
             x = (self.tokens[grid] / self.vocab_size).astype(np.float32)[..., None]
             return x, self.tokens[starts + self.window]
@@ -325,7 +327,7 @@ def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, s
         def on_train_batch_end(self, batch, logs=None):
             over = settings.max_minutes is not None and (
                 self.seconds_before + time.monotonic() - self.started > 60 * settings.max_minutes)
-            if over or (stop is not None and stop.is_set()):
+            if agreed(over or (stop is not None and stop.is_set())):
                 self.model.stop_training = True  # the epoch ends here; validation and saving still run
 
         def on_epoch_end(self, epoch, logs=None):
@@ -342,7 +344,7 @@ def _epoch_tracker(work: Path, state: dict, settings: TrainSettings, on_epoch, s
                 state["wait"] += 1
             out_of_time = settings.max_minutes is not None and state["seconds"] > 60 * settings.max_minutes
             stopped = stop is not None and stop.is_set()
-            if state["wait"] >= settings.patience or out_of_time or stopped:
+            if agreed(state["wait"] >= settings.patience or out_of_time or stopped):
                 state["stopped"] = True
                 self.model.stop_training = True
             self.model.save(work / TRAINING_LAST)
