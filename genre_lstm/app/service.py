@@ -224,12 +224,16 @@ def limit_malloc_arenas(count: int = 2) -> None:
 
 
 def one_inference_thread() -> None:
-    """Run TensorFlow's operations on one thread (unless the environment says otherwise), before it
-    starts: a step of the default model is as fast on one core, four variations then cost 1.1x one
-    instead of 1.35x (benchmarks/bench_step.py --threads), and the other core renders the audio."""
+    """Run inference on one thread, so the other core renders the audio: TensorFlow's operations
+    (unless the environment says otherwise; set before it starts) and the BLAS under NumPy's step.
+    A sampling step is a few matrix-vector products, as fast on one core; a second BLAS thread
+    only competes with the renderers (benchmarks/bench_app_engines.py)."""
     import os
 
+    from threadpoolctl import threadpool_limits
+
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    threadpool_limits(1, user_api="blas")
 
 
 def release_freed_memory() -> None:
