@@ -139,10 +139,8 @@ def server():
     import app
 
     demo = app.build_demo()
-    demo.queue(default_concurrency_limit=2, max_size=64)
     port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                max_file_size=app.MAX_UPLOAD)
+    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
