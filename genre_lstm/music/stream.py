@@ -242,7 +242,7 @@ class PieceAudio:
     def _release_pending(self) -> None:
         opening = np.concatenate(self._pending) if self._pending else np.zeros((0, 2), np.int16)
         self._pending, self._pending_frames = [], 0
-        self.gain = level_gain(opening)
+        self.gain = level_gain(opening[:self._window])  # exactly the opening, however it was fed
         self._level(opening)
 
     def _level(self, frames: np.ndarray) -> None:
