@@ -18,7 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from genre_lstm.app import compare, jobs, service
+from genre_lstm.app import compare, jobs, listen, service
 from genre_lstm.environment import TRAIN_TAB
 from genre_lstm.errors import GenreLSTMError
 from genre_lstm.pipeline import approximate_seconds
@@ -92,16 +92,21 @@ def generate(session: gr.Request | None, progress, source: dict, knobs: dict):
     yield _unchanged()  # at once: Gradio can close a generator only after its first yield
     work = Path(tempfile.mkdtemp(prefix="genre-lstm-request-"))
     running = None
+    streams = ()
     try:
         model = _model_of(source["genre"] or DEFAULT_GENRE, session)
         request = service.request_from_form(**knobs)
         import_keras()
         running = RUNNING.add(_session_of(session), service.run(
             model, request, work, seed_file=source["seed_file"], seed_choice=source["seed_choice"],
-            new_seed=bool(source["new_seed"])), work)
+            new_seed=bool(source["new_seed"]), open_stream=listen.STORE.open), work)
         for item in running.work:
             if isinstance(item, service.Result):
-                yield _show(item)
+                yield _show(item, streams)
+                continue
+            if isinstance(item, service.Listening):
+                streams = item.streams
+                yield _listen(streams)
                 continue
             if isinstance(item, Progress):
                 progress(0.8 * item.done / item.total, desc=f"sampling step {item.done} of {item.total}")
@@ -145,11 +150,25 @@ def _model_of(genre, session: gr.Request | None) -> str:
 
 def _unchanged() -> list:
     """Component values that leave every result component as it is (one per output of _show)."""
-    return [gr.skip() for _ in range(4 + 3 * service.SLOTS)]
+    return [gr.skip() for _ in range(4 + 2 * service.SLOTS)]
 
 
-def _show(result: service.Result) -> list:
-    """Component values for a result: figures, zip, then (audio, roll, files) per slot."""
+def _listen(streams) -> list:
+    """As soon as the streams exist: each variation's player starts (the first one playing); the
+    rest of the result view keeps its values until the result is ready."""
+    values = [gr.skip()] * 4
+    for slot in range(service.SLOTS):
+        if slot < len(streams):
+            values += [gr.HTML(value=listen.player_value(streams[slot], complete=False, autoplay=slot == 0), visible=True),
+                       gr.Image(value=None, visible=True)]
+        else:
+            values += [gr.HTML(value="", visible=False), gr.Image(value=None, visible=False)]
+    return values
+
+
+def _show(result: service.Result, streams) -> list:
+    """Component values for a result: figures, zip (several variations only), every download, then
+    (player, roll) per slot; a player marked complete gets its seek bar."""
     figures = result.figures
     timings = result.outputs[0].timings
     lines = [f"**Random seed {result.random_seed}** (variation k uses seed {result.random_seed} + k) on "
@@ -162,16 +181,14 @@ def _show(result: service.Result) -> list:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
     every_file = [str(path) for output in result.outputs for path in (output.wav, output.midi)]
-    archive = str(result.archive) if result.archive else None
+    archive = gr.File(value=str(result.archive), visible=True) if result.archive else gr.File(value=None, visible=False)
     values = ["\n".join(lines), archive, every_file, str(result.outputs[0].midi)]
     for slot in range(service.SLOTS):
         if slot < len(result.outputs):
-            output = result.outputs[slot]
-            values += [gr.Audio(value=str(output.wav), visible=True), gr.Image(value=str(result.pianorolls[slot]), visible=True),
-                       gr.File(value=[str(output.wav), str(output.midi)], visible=True)]
+            player = listen.player_value(streams[slot], complete=True) if slot < len(streams) else ""
+            values += [gr.HTML(value=player, visible=True), gr.Image(value=str(result.pianorolls[slot]), visible=True)]
         else:
-            values += [gr.Audio(value=None, visible=False), gr.Image(value=None, visible=False),
-                       gr.File(value=None, visible=False)]
+            values += [gr.HTML(value="", visible=False), gr.Image(value=None, visible=False)]
     return values
 
 
@@ -388,26 +405,25 @@ def build_demo() -> gr.Blocks:
                         button = gr.Button("Generate", variant="primary", elem_id="generate")
                         cancel = gr.Button("Cancel", elem_id="cancel")
                 with gr.Column(scale=2):
-                    figures = gr.Markdown(elem_id="figures")
-                    archive = gr.File(label="All variations (zip)", elem_id="zip")
-                    downloads = gr.File(label="Every WAV and MIDI", file_count="multiple", elem_id="downloads")
-                    last_midi = gr.State()
-                    continue_button = gr.Button("Continue this result (use variation 1 as the seed)",
-                                                elem_id="continue")
                     slots = []
                     for slot in range(service.SLOTS):
                         with gr.Group():
-                            slots += [gr.Audio(label=f"Variation {slot + 1}", type="filepath", visible=slot == 0,
-                                               elem_id=f"audio-{slot}", interactive=False),
+                            slots += [gr.HTML("", html_template=listen.PLAYER_TEMPLATE.format(label=f"Variation {slot + 1}"),
+                                              js_on_load=listen.PLAYER_JS, visible=slot == 0, elem_id=f"audio-{slot}"),
                                       gr.Image(label="Piano roll", type="filepath", visible=slot == 0,
-                                               elem_id=f"roll-{slot}", interactive=False),
-                                      gr.File(label="Download WAV and MIDI", file_count="multiple", visible=slot == 0,
-                                              elem_id=f"files-{slot}", interactive=False)]
+                                               elem_id=f"roll-{slot}", interactive=False, show_label=False)]
+                    downloads = gr.File(label="Downloads: the WAV and MIDI of each variation", file_count="multiple",
+                                        elem_id="downloads", interactive=False)
+                    archive = gr.File(label="All variations (zip)", elem_id="zip", visible=False, interactive=False)
+                    figures = gr.Markdown(elem_id="figures")
+                    last_midi = gr.State()
+                    continue_button = gr.Button("Continue this result (use variation 1 as the seed)",
+                                                elem_id="continue")
             sources = {"genre": genre, "seed_file": seed_file, "seed_choice": seed_choice, "new_seed": new_seed}
             inputs = [sources[name] for name in SOURCE_INPUTS] + [knobs[f.name] for f in FIELDS]
             event = button.click(generate, inputs, [figures, archive, downloads, last_midi, *slots], api_name="generate",
                                  concurrency_limit=2)
-            cancel.click(cancel_requests, None, None, cancels=[event], api_name=False)
+            cancel.click(cancel_requests, None, None, js=listen.PAUSE_PLAYERS_JS, cancels=[event], api_name=False)
             continue_button.click(lambda path: path, last_midi, seed_file, api_name="continue_result")
             genre.change(on_genre, genre, [seed_choice, knobs["temperature"]], api_name=False)
             shown = [genre, knobs["length"], knobs["tempo"]]
@@ -471,13 +487,17 @@ def _train_tab(genre_dropdown) -> None:
         push.click(push_to_hub, [job_id, repo, token], pushed, api_name=False)
 
 
+def launch(demo: gr.Blocks, **options):
+    """Queue and serve the app, with the route of the players' audio streams (genre_lstm.app.listen)."""
+    demo.queue(default_concurrency_limit=2, max_size=64)
+    return demo.launch(max_file_size=MAX_UPLOAD, app_kwargs={"routes": listen.routes()}, **options)
+
+
 def main() -> None:
     service.sweep_stale_work()
     service.limit_malloc_arenas()
     service.one_inference_thread()
-    demo = build_demo()
-    demo.queue(default_concurrency_limit=2, max_size=64)
-    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), max_file_size=MAX_UPLOAD)
+    launch(build_demo(), server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
 
 
 if __name__ == "__main__":

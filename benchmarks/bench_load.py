@@ -3,15 +3,18 @@
     .venv/bin/python benchmarks/bench_load.py [--clients 16] [--requests 5] [--length 200]
 
 Loopback only, bounded: every request has a timeout and the run stops after --deadline seconds.
-Reports p50/p95 latency, failures (a "queue full" answer is a failure), and the server's resident
-memory after warm-up and after the run.
+Reports p50/p95 latency, failures (a "queue full" answer is a failure), the server's resident
+memory after warm-up and after the run, and the disk its temporary files take (the server gets a
+temporary folder of its own) when it has started and after the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,7 +34,9 @@ def main() -> None:
     from gradio_client import Client
 
     port = free_port()
-    process, _ = start_app(port)
+    temporary = Path(tempfile.mkdtemp(prefix="bench-load-server-"))
+    process, _ = start_app(port, TMPDIR=str(temporary))
+    disk_start = folder_mb(temporary)
     url = f"http://127.0.0.1:{port}/"
     latencies, failures, lock = [], [], threading.Lock()
     try:
@@ -66,9 +71,11 @@ def main() -> None:
             thread.join(args.deadline + 60)
         wall = time.perf_counter() - began
         memory_after = rss_mb(process.pid)
+        disk_after = folder_mb(temporary)
     finally:
         process.terminate()
         process.wait(10)
+        shutil.rmtree(temporary, ignore_errors=True)
     total = args.clients * args.requests
     print(f"{args.clients} clients x {args.requests} requests ({args.length} steps with WAV) in {wall:.0f} s")
     if latencies:
@@ -77,6 +84,13 @@ def main() -> None:
     print(f"failures: {len(failures)} {sorted(set(failures))[:5]}")
     print(f"resident memory: {memory_warm:.0f} MB after warm-up, {memory_after:.0f} MB after the run "
           f"({100 * (memory_after - memory_warm) / memory_warm:+.1f}%)")
+    print(f"server temporary files: {disk_start:.0f} MB when it had started, {disk_after:.0f} MB after the run "
+          f"({disk_after - disk_start:+.0f} MB)")
+
+
+def folder_mb(folder: Path) -> float:
+    """Megabytes of the files under ``folder``."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 The one composition of the library that both the command line and the app call:
 ``iter_make_music`` yields progress (so a caller can show it, or stop between steps) and
-finally the outputs; ``make_music`` runs it to the end.
+finally the outputs; ``make_music`` runs it to the end. Given ``open_stream``, it also encodes each
+variation's audio to a growing Ogg file as it is rendered, and says so first (``Listening``), so a
+player can start before the sampling ends.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .model.tokenizer import transpose_steps
 from .music.events import GRID, Step, steps_duration_quarters
 from .music.midi_io import steps_to_midi_file
 from .music.render import MAX_SECONDS, StepsRenderer
+from .music.stream import GrowingFile
 from .request import GenerationRequest
 from .store import layout
 
@@ -33,6 +36,14 @@ class Output:
     seed_steps: int  # how many of ``steps`` are the seed (0 unless it was included)
     music_seconds: float
     timings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listening:
+    """The variations' audio streams, open before the first sampled step: each grows as the piece
+    is rendered and is complete once the outputs are yielded."""
+
+    streams: tuple[GrowingFile, ...]
 
 
 @dataclass(frozen=True)
@@ -64,8 +75,10 @@ def check_music_length(folder: Path, request: GenerationRequest) -> None:
 
 
 def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, out_dir: str | Path, *,
-                    name: str = "piece", audio: bool = True) -> Iterator[Progress | Rendering | list[Output]]:
-    """Generate ``request.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav)."""
+                    name: str = "piece", audio: bool = True, open_stream: Callable[[], GrowingFile] | None = None,
+                    ) -> Iterator[Listening | Progress | Rendering | list[Output]]:
+    """Generate ``request.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav; with
+    ``open_stream``, an Ogg stream of each too, yielded first as ``Listening``)."""
     out_dir = Path(out_dir)
     settings = request.for_checkpoint(checkpoint)
     tempo, program, transpose, include_seed = settings.tempo, settings.program, settings.transpose, settings.include_seed
@@ -78,9 +91,15 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
         return transpose_steps(steps, transpose) if transpose else steps
 
     renderers: list[StepsRenderer] = []
+    streams: list[GrowingFile] = []
     try:
         # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
-        renderers += [StepsRenderer(tempo_bpm=tempo, program=program) for _ in range(settings.variations if audio else 0)]
+        for _ in range(settings.variations if audio else 0):
+            stream = open_stream() if open_stream else None
+            renderers.append(StepsRenderer(tempo_bpm=tempo, program=program, stream=stream))
+            streams.append(stream)
+        if audio and open_stream:
+            yield Listening(tuple(streams))
         pieces = None
         for item in iter_generate(checkpoint, seed, settings):
             if isinstance(item, Progress):
@@ -108,9 +127,14 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
             seconds = steps_duration_quarters(steps) * 60.0 / tempo
             outputs.append(Output(piece, midi, wav, steps, len(piece.seed) if include_seed else 0, seconds, timings))
             yield Rendering(len(outputs), len(pieces))
+        for renderer in renderers:
+            renderer.wait_encoded()  # what is left of the streams' encoding, after the WAVs are written
     finally:
         for renderer in renderers:
             renderer.close()
+        for stream in streams:
+            if stream is not None:
+                stream.abort()  # a no-op for a complete stream; ends one that was stopped
     yield outputs
 
 

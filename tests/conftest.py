@@ -139,10 +139,8 @@ def server():
     import app
 
     demo = app.build_demo()
-    demo.queue(default_concurrency_limit=2, max_size=64)
     port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                max_file_size=app.MAX_UPLOAD)
+    app.launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -160,9 +158,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's Chromium driven by Playwright (never a downloaded browser), shared by the browser tests."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser), shared by a module's browser
+    tests (per module: Playwright's sync API keeps an event loop in this thread while it runs)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

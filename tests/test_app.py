@@ -7,12 +7,13 @@ import urllib.request
 from pathlib import Path
 
 import mido
+import numpy as np
 import pytest
-from conftest import write_midi
+from conftest import loudness_curve, write_midi
 from gradio_client import handle_file
 
 from genre_lstm.music.midi_io import midi_file_text, midi_file_to_steps
-from genre_lstm.music.render import wav_stats
+from genre_lstm.music.render import midi_to_wav, wav_stats
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,8 @@ def test_in_the_browser_generate_listen_download_and_compare(server, chromium, s
         page.locator("#audio-0 audio, #audio-0 button").first.wait_for(timeout=120_000)
         page.wait_for_selector("#figures :text('Random seed')", timeout=120_000)
         page.screenshot(path=str(screenshots / "generate.png"), full_page=True)
-        links = page.locator("#files-0 a[href]")
+        assert not page.locator("#zip").is_visible()  # one variation: no zip
+        links = page.locator("#downloads a[href]")
         hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
         by_suffix = {Path(href.split("?")[0]).suffix: href for href in hrefs}
         midi_name, wav_name = "downloaded.mid", "downloaded.wav"
@@ -110,6 +112,9 @@ def test_in_the_browser_generate_listen_download_and_compare(server, chromium, s
         assert len(midi_file_to_steps(tmp_path / midi_name)) == 64
         assert midi_file_text(tmp_path / midi_name)["checkpoint"] == "irish-fiddle"
         assert wav_stats(tmp_path / wav_name)[1] > -40
+        again = loudness_curve(midi_to_wav(tmp_path / midi_name, tmp_path / "again.wav"))
+        downloaded = loudness_curve(tmp_path / wav_name)
+        assert len(downloaded) == len(again) and np.corrcoef(downloaded, again)[0, 1] > 0.99  # the WAV plays the MIDI
 
         page.get_by_role("tab", name="Compare with Jukebox and GANSynth").first.click()
         facts = page.locator("#facts table")
@@ -169,3 +174,60 @@ def test_cancel_stops_the_work_and_removes_its_files(client):
     time.sleep(5)
     assert time.process_time() - began < 1.0
     assert not _request_folders() - before
+
+
+# Taps the first player's output while it plays: RMS of 300 ms of what the page hears, and whether
+# the result (the figures) was shown yet at that moment.
+LISTEN_TO_PLAYER = """
+async () => {
+  const audio = document.querySelector('#audio-0 audio');
+  const context = new AudioContext();
+  const source = context.createMediaElementSource(audio);
+  const analyser = context.createAnalyser();
+  source.connect(analyser);
+  analyser.connect(context.destination);
+  const samples = new Float32Array(analyser.fftSize);
+  let loudest = 0;
+  for (let i = 0; i < 15; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    analyser.getFloatTimeDomainData(samples);
+    loudest = Math.max(loudest, Math.sqrt(samples.reduce((sum, v) => sum + v * v, 0) / samples.length));
+  }
+  const done = /Random seed/.test(document.querySelector('#figures').innerText);
+  return {rms: loudest, done: done, src: audio.currentSrc, time: audio.currentTime, state: context.state};
+}
+"""
+
+
+def test_in_the_browser_the_music_plays_before_the_generation_has_finished(server, chromium, screenshots):
+    page = chromium.new_page(viewport={"width": 1400, "height": 1800})
+    try:
+        page.goto(server, wait_until="load")
+        page.locator("#generate").wait_for(timeout=60_000)
+        page.locator("#length input[type=number]").fill("1500")  # about 13 minutes of music: seconds of work
+        page.locator("#length input[type=number]").press("Enter")
+        page.locator("#generate").click()
+        page.wait_for_function("() => { const a = document.querySelector('#audio-0 audio');"
+                               " return a && !a.paused && a.currentTime > 0; }", timeout=120_000)
+        heard = page.evaluate(LISTEN_TO_PLAYER)
+        assert heard["state"] == "running" and "listen/" in heard["src"]
+        assert not heard["done"], "the generation had finished before the player was heard"
+        assert heard["rms"] > 0.01, heard  # non-silent samples while the piece is still being made
+        page.wait_for_selector("#figures :text('Random seed')", timeout=300_000)
+        page.wait_for_function("() => isFinite(document.querySelector('#audio-0 audio').duration)", timeout=60_000)
+        page.screenshot(path=str(screenshots / "listening.png"), full_page=True)
+        duration = page.evaluate("() => document.querySelector('#audio-0 audio').duration")
+        assert duration > 600  # the whole piece, seekable, once complete
+        stream = page.evaluate("() => document.querySelector('#audio-0 audio').currentSrc")
+        assert urllib.request.urlopen(stream, timeout=30).read(4) == b"OggS"
+        assert page.locator("#roll-0 img").count() == 1
+    finally:
+        page.close()
+
+
+def test_the_stream_route_refuses_names_it_never_gave(server):
+    import urllib.error
+
+    for name in ("nothing.ogg", "..%2F..%2Fapp.py"):
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(server + "listen/" + name, timeout=10)

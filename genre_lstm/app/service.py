@@ -15,12 +15,14 @@ import zipfile
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..errors import InvalidParameterError
 from ..model.generate import Progress
 from ..music.instruments import GM_PROGRAMS
+from ..music.stream import GrowingFile
 from ..pipeline import (
+    Listening,
     Output,
     Rendering,
     check_music_length,
@@ -89,9 +91,11 @@ def request_from_form(**values) -> GenerationRequest:
 
 def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: str | None = None,
         seed_choice: str | None = None, new_seed: bool = False, name: str | None = None,
-        ) -> Iterator[Progress | Rendering | Result]:
+        open_stream: Callable[[], GrowingFile] | None = None) -> Iterator[Listening | Progress | Rendering | Result]:
     """Generate from a genre id or a checkpoint folder; write MIDI, WAV, piano rolls (and a zip for
-    several variations); progress on the way. Every limit is checked before the work starts."""
+    several variations); progress on the way. Every limit is checked before the work starts. With
+    ``open_stream`` (a ``listen.StreamStore``'s ``open``), each variation's audio is also encoded
+    to an Ogg stream as it is rendered, announced first by a ``Listening``."""
     from ..music.midi_io import midi_file_flattening, music_file_to_steps
     from ..music.pianoroll import steps_to_pianoroll_png
     from ..store.hub import get_checkpoint
@@ -109,7 +113,7 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
         seed = checkpoint.seed_steps(request.random_seed if chosen else _choice_index(seed_choice))
     outputs = None
     name = name or (model if model in GENRES else checkpoint.defaults.name)
-    with closing(iter_make_music(checkpoint, seed, request, work_dir, name=name)) as making:
+    with closing(iter_make_music(checkpoint, seed, request, work_dir, name=name, open_stream=open_stream)) as making:
         for item in making:  # closed at once when the caller stops early, so its renderers stop too
             if isinstance(item, list):
                 outputs = item

@@ -5,7 +5,8 @@ program (benchmarks/bench_render.py), so synths live in the process, in a lock-g
 render borrows one, so concurrent requests never share a synth, and the soundfont loads once per
 synth. Hostile files are refused before any audio is made (a length limit in seconds).
 Generated steps are rendered while they are sampled (``StepsRenderer``), and what is left after
-sampling is rendered as two halves on two synths at once.
+sampling is rendered as two halves on two synths at once. Every rendered frame goes through one
+``stream.PieceAudio``, which levels it once and, for the app, encodes it to Ogg Vorbis as it comes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..environment import SOUNDFONT
 from ..errors import RenderError
 from .events import Step
 from .midi_io import midi_file_events, steps_to_events
+from .stream import GrowingFile, PieceAudio
 
 SAMPLE_RATE = 44100
 MAX_SECONDS = 15 * 60  # a 1 BPM tempo would otherwise ask for hours of audio
@@ -94,7 +96,10 @@ def midi_to_wav(midi_path: str | os.PathLike, wav_path: str | os.PathLike, *,
         player = _Player(synth)
         player.play(events, len(events))
         samples = player.finish(_end_seconds(events) + RELEASE_TAIL_S)
-    write_wav(wav_path, finish_samples(samples))
+    audio = PieceAudio(SAMPLE_RATE)
+    audio.end_at(len(samples))
+    audio.feed(samples)
+    write_wav(wav_path, audio.finish())
     return wav_path
 
 
@@ -104,18 +109,20 @@ class StepsRenderer:
     A later step never starts before the latest one, so every event before the latest onset is
     final: each ``update`` lets the worker play the synth up to there, and ``finish`` only renders
     what is left. The events are those of the MIDI file the same steps make, so the WAV sounds as
-    ``midi_to_wav`` of that file does.
+    ``midi_to_wav`` of that file does. Final audio goes to ``self.audio`` as soon as it is rendered,
+    so with a ``stream`` file its opening is encoded (and can be heard) while sampling goes on.
     """
 
     def __init__(self, *, tempo_bpm: float, program: int, soundfont: str | os.PathLike | None = None,
-                 max_seconds: float = MAX_SECONDS) -> None:
+                 max_seconds: float = MAX_SECONDS, stream: GrowingFile | None = None) -> None:
         self.tempo_bpm, self.program, self.max_seconds = tempo_bpm, program, max_seconds
+        self.audio = PieceAudio(SAMPLE_RATE, stream)
         self._font = Path(soundfont) if soundfont else find_soundfont()
         self._latest: list[Step] | None = None
         self._final = False
         self._closed = threading.Event()
         self._error: BaseException | None = None
-        self._samples: np.ndarray | None = None
+        self._fed = 0  # frames handed to self.audio
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._work, name="steps-renderer", daemon=True)
         self._thread.start()
@@ -141,14 +148,27 @@ class StepsRenderer:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return write_wav(wav_path, finish_samples(self._samples))
+        return write_wav(wav_path, self.audio.finish())
+
+    def wait_encoded(self, timeout: float | None = None) -> None:
+        """After ``finish``: wait until the stream file is complete."""
+        self.audio.wait_encoded(timeout)
 
     def close(self) -> None:
-        """Abandon the rendering (generation was stopped, or it is done); the synths go back to the pool."""
+        """Abandon the rendering (generation was stopped, or it is done); the synths go back to the
+        pool, and a stream not yet complete is stopped."""
         with self._wake:
             self._closed.set()
             self._wake.notify()
         self._thread.join()
+        self.audio.abort()
+
+    def _feed(self, chunks: list[np.ndarray]) -> None:
+        """Audio the synth has rendered up to the latest onset is final: hand it on now."""
+        for chunk in chunks:
+            frames = chunk.reshape(-1, 2)
+            self.audio.feed(frames)
+            self._fed += len(frames)
 
     def _next_job(self) -> tuple[list[Step] | None, bool]:
         with self._wake:
@@ -169,12 +189,15 @@ class StepsRenderer:
                     if final:
                         _check_length(events, self.max_seconds, "the generated piece")
                         longest = max((s.duration for s in steps), default=0.0) * 60.0 / self.tempo_bpm
-                        self._samples = _finish_in_two(player, events, _end_seconds(events) + RELEASE_TAIL_S,
-                                                       self._font, longest)
+                        total = _end_seconds(events) + RELEASE_TAIL_S
+                        self.audio.end_at(int(round(total * SAMPLE_RATE)))
+                        self.audio.feed(_finish_in_two(player, events, total, self._font, longest)[self._fed:])
                         return
                     latest_onset = next((at for at, kind, *_ in reversed(events) if kind == "note_on"), 0.0)
                     if latest_onset <= self.max_seconds:
+                        chunks = len(player.chunks)
                         player.play(events, bisect.bisect_left([at for at, *_ in events], latest_onset))
+                        self._feed(player.chunks[chunks:])
         except RenderCancelled:
             return
         except BaseException as error:  # handed to the caller of finish()
@@ -288,19 +311,6 @@ def _check_length(events, max_seconds: float, name: str) -> None:
     seconds = _end_seconds(events)
     if seconds > max_seconds:
         raise RenderError(f"{name} plays for {seconds / 60:.0f} minutes; the limit is {max_seconds / 60:.0f}")
-
-
-def finish_samples(frames: np.ndarray, *, fade_s: float = 0.3, peak_dbfs: float = -1.0,
-                   max_gain_db: float = 20.0) -> np.ndarray:
-    """Fade out the release tail and raise the peak to ``peak_dbfs`` (by at most ``max_gain_db``),
-    so every piece plays equally loud."""
-    peak = max(int(frames.max(initial=0)), -int(frames.min(initial=0)))
-    gain = min(10 ** (max_gain_db / 20), 32767 * 10 ** (peak_dbfs / 20) / peak) if peak else 1.0
-    fade = min(len(frames), int(fade_s * SAMPLE_RATE))
-    envelope = np.full(len(frames), gain, np.float32)
-    envelope[len(frames) - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-    out = frames * envelope[:, None]  # one float32 pass; the peak is at most peak_dbfs, so no clipping
-    return out.astype(np.int16)
 
 
 def write_wav(path: str | os.PathLike, frames: np.ndarray) -> Path:
