@@ -26,7 +26,6 @@ from genre_lstm.request import FIELD, FIELDS
 
 log = logging.getLogger("genre-lstm.app")
 MAX_UPLOAD = "8mb"
-RESULTS_KEPT_S = 1800  # Gradio's copies of a result's files are deleted this long after they were made
 MINE = "mine:"  # genre dropdown values of a session's own trained models
 DEFAULT_GENRE = "irish-fiddle"  # what a bare API call generates
 UPLOAD_NOTE = (f"Uploads (up to {MAX_UPLOAD}: MIDI, MusicXML or ABC) are used for your request only and deleted "
@@ -366,7 +365,7 @@ def build_demo() -> gr.Blocks:
     genre_choices = _genre_choices()
     first = genres[0].id if genres else None
     first_folder = genres[0].local_dir() if genres else None
-    with gr.Blocks(title="genre-lstm", delete_cache=(300, RESULTS_KEPT_S)) as demo:
+    with gr.Blocks(title="genre-lstm", delete_cache=(300, listen.MAX_AGE_S)) as demo:
         gr.Markdown("# genre-lstm\nPick a genre, upload a seed or use one of the genre's held-out pieces, "
                     "click **Generate**, then listen and download the WAV or MIDI.")
         with gr.Tab("Generate"):

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..music.stream import MEDIA_TYPE, SUFFIX, GrowingFile
 
 ROUTE = "/listen"
-MAX_AGE_S = 3600  # a stream is kept an hour after it started (Gradio's delete_cache keeps the WAV as long)
+MAX_AGE_S = 1800  # a result is kept this long after it started: its stream here, its files in Gradio's cache (app.py)
 MAX_BYTES = 512 * 2**20  # all streams together; past this the oldest complete ones go first (~150 default requests)
 POLL_S = 0.02  # how often a response following a growing stream looks for new bytes
 LEAD_S = 15.0  # a growing stream is sent this many seconds of audio ahead of the time since it started
