@@ -153,9 +153,9 @@ def _unchanged() -> list:
 
 
 def _listen(streams) -> list:
-    """As soon as the streams exist: each variation's player starts (the first one playing); the
-    rest of the result view keeps its values until the result is ready."""
-    values = [gr.skip()] * 4
+    """As soon as the streams exist: each variation's player starts (the first one playing), and
+    the previous result's figures and downloads are cleared."""
+    values = ["", gr.File(value=None, visible=False), None, gr.skip()]
     for slot in range(service.SLOTS):
         if slot < len(streams):
             values += [gr.HTML(value=listen.player_value(streams[slot], complete=False, autoplay=slot == 0), visible=True),

@@ -17,6 +17,14 @@ from genre_lstm.music.render import SAMPLE_RATE, StepsRenderer
 from genre_lstm.music.stream import PEAK_DBFS, GrowingFile, PieceAudio
 
 
+def _run(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API keeps a loop running in this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _tone(seconds: float, level: float, pitch_hz: float = 440.0) -> np.ndarray:
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     mono = (level * 32767 * np.sin(2 * np.pi * pitch_hz * t)).astype(np.int16)
@@ -106,14 +114,14 @@ def test_a_growing_stream_is_sent_no_further_ahead_than_its_lead(tmp_path):
         except asyncio.TimeoutError:
             pass
 
-    asyncio.run(first_half_second())
+    _run(first_half_second())
     assert 5000 <= sum(sent) <= 6000
     stream.complete()
 
     async def everything():
         return b"".join([chunk async for chunk in follow(stream, lead_s=1e6)])
 
-    assert len(asyncio.run(everything())) == 60_000
+    assert len(_run(everything())) == 60_000
 
 
 def test_the_store_names_streams_unguessably_and_sweeps_old_stopped_and_surplus_ones(tmp_path):

@@ -12,7 +12,9 @@ Tokens are random and unguessable; nothing else on the disk can be named.
 
 from __future__ import annotations
 
+import atexit
 import secrets
+import shutil
 import tempfile
 import threading
 import time
@@ -34,7 +36,10 @@ class StreamStore:
 
     def __init__(self, folder: str | Path | None = None, *, max_age_s: float = MAX_AGE_S,
                  max_bytes: int = MAX_BYTES) -> None:
-        self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="genre-lstm-listen-"))
+        if folder is None:  # a private folder, removed when the process exits
+            folder = tempfile.mkdtemp(prefix="genre-lstm-listen-")
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.max_age_s, self.max_bytes = max_age_s, max_bytes
         self._files: dict[str, GrowingFile] = {}
