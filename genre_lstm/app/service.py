@@ -174,10 +174,6 @@ class RunningRequests:
             self.finish(entry)
         return len(mine)
 
-    def count(self) -> int:
-        with self._lock:
-            return len(self._running)
-
 
 def close_generator(generator, timeout_s: float = 30.0) -> None:
     """Close a generator that another thread may be running: wait for it to reach its next yield
