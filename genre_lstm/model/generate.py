@@ -28,6 +28,7 @@ from .sampling import (
 from .tokenizer import END_ID, RARE_ID, EncodedPiece, duration_class, shift_class
 
 PAPER_WINDOW = 100
+PROGRESS_EVERY_S = 0.25  # at most this often: each Progress costs a caller such as the app a round trip
 QUARTER = 1.0  # the paper's ancestor code plays every random-rhythm note as a quarter note
 
 
@@ -102,6 +103,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> I
     seed_steps = vocab.decode(encoded.tokens, encoded.durations, encoded.shifts)
     ended = [False] * count
     are_logits = config.family.outputs_logits
+    next_report = 0.0  # the first Progress comes after 10 steps, so a renderer can start at once
     for index in range(settings.length):
         draws = uniform_draws(generators, 3)
         probabilities = scores_to_probabilities(scores[0], temperature=settings.temperature,
@@ -131,8 +133,9 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> I
                 made[k].append(Step(vocab.pitches_of(int(tokens[k])), *rhythm[k]))
         if all(ended):
             break
-        if index % 10 == 9:
+        if index % 10 == 9 and time.perf_counter() >= next_report:
             yield Progress(index + 1, settings.length, tuple(made), seed_steps)
+            next_report = time.perf_counter() + PROGRESS_EVERY_S
         if index + 1 < settings.length:
             scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None]), states)
     yield Progress(settings.length, settings.length)
