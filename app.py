@@ -170,8 +170,11 @@ def _listen(streams) -> list:
 
 
 def _show(result: service.Result, streams) -> list:
-    """Component values for a result: figures, zip (several variations only), every download, then
-    (player, roll) per slot; a player marked complete gets its seek bar."""
+    """Component values for a result: figures, zip, every download, then (player, roll) per slot.
+    Sent as soon as the files are written (the players keep playing their growing streams), and
+    again once every stream is encoded: each player then gets its seek bar and its Ogg download,
+    and several variations their zip. Everything is sent both times, as an API client gets only the
+    last values."""
     figures = result.figures
     timings = result.outputs[0].timings
     lines = [f"**Random seed {result.random_seed}** (variation k uses seed {result.random_seed} + k) on "
@@ -184,14 +187,17 @@ def _show(result: service.Result, streams) -> list:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
     every_file = [str(path) for output in result.outputs for path in (output.wav, output.midi) if path is not None]
-    archive = gr.File(value=str(result.archive), visible=True) if result.archive else gr.File(value=None, visible=False)
+    if not result.complete:
+        archive = gr.skip()
+    else:
+        archive = gr.File(value=str(result.archive), visible=True) if result.archive else gr.File(value=None, visible=False)
     values = ["\n".join(lines), archive, every_file]
     for slot in range(service.SLOTS):
         if slot < len(result.outputs):
-            output = result.outputs[slot]
-            player = (listen.player_value(streams[slot], complete=True, name=f"{output.midi.stem}.ogg")
-                      if slot < len(streams) else "")
-            values += [gr.HTML(value=player, visible=True), gr.Image(value=str(result.pianorolls[slot]), visible=True)]
+            player = gr.skip()
+            if result.complete and slot < len(streams):
+                player = listen.player_value(streams[slot], complete=True, name=f"{result.outputs[slot].midi.stem}.ogg")
+            values += [player, gr.Image(value=str(result.pianorolls[slot]), visible=True)]
         else:
             values += [gr.HTML(value="", visible=False), gr.Image(value=None, visible=False)]
     return values

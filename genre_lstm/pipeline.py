@@ -2,10 +2,11 @@
 stream alone, the app's way: its WAV is made from the MIDI file only when it is asked for).
 
 The one composition of the library that both the command line and the app call:
-``iter_make_music`` yields progress (so a caller can show it, or stop between steps) and
-finally the outputs; ``make_music`` runs it to the end. Given ``open_stream``, it also encodes each
+``iter_make_music`` yields progress (so a caller can show it, or stop between steps) and then
+the outputs; ``make_music`` runs it to the end. Given ``open_stream``, it also encodes each
 variation's audio to a growing Ogg file as it is rendered, and says so first (``Listening``), so a
-player can start before the sampling ends.
+player can start before the sampling ends; the outputs come as soon as the files are written, and
+``Encoded`` once the streams are complete too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ class Listening:
 
 
 @dataclass(frozen=True)
+class Encoded:
+    """After the outputs: every variation's Ogg stream is complete (its ``Output.ogg`` can be read)."""
+
+
+@dataclass(frozen=True)
 class Rendering:
     """Progress of the writing and rendering stage: variation ``done`` of ``total`` finished."""
 
@@ -79,7 +85,7 @@ def check_music_length(folder: Path, request: GenerationRequest) -> None:
 def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, out_dir: str | Path, *,
                     name: str = "piece", audio: bool = True, wav: bool = True,
                     open_stream: Callable[[], GrowingFile] | None = None,
-                    ) -> Iterator[Listening | Progress | Rendering | list[Output]]:
+                    ) -> Iterator[Listening | Progress | Rendering | list[Output] | Encoded]:
     """Generate ``request.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav unless
     ``wav`` is off; with ``open_stream``, an Ogg stream of each too, yielded first as ``Listening``)."""
     out_dir = Path(out_dir)
@@ -133,26 +139,29 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
             outputs.append(Output(piece, midi, written, ogg, steps, len(piece.seed) if include_seed else 0,
                                   seconds, timings))
             yield Rendering(len(outputs), len(pieces))
-        for renderer in renderers:
-            renderer.wait_encoded()  # what is left of the streams' encoding, after the WAVs are written
+        yield outputs
+        if any(stream is not None for stream in streams):
+            for renderer in renderers:
+                renderer.wait_encoded()  # what is left of the streams' encoding, after the files are written
+            yield Encoded()
     finally:
         for renderer in renderers:
             renderer.close()
         for stream in streams:
             if stream is not None:
                 stream.abort()  # a no-op for a complete stream; ends one that was stopped
-    yield outputs
 
 
 def make_music(checkpoint, seed: list[Step], request: GenerationRequest, out_dir: str | Path, *,
                on_progress: Callable[[Progress | Rendering], None] | None = None, **options) -> list[Output]:
-    """Run ``iter_make_music`` to the end, reporting progress to ``on_progress``."""
+    """Run ``iter_make_music`` to the end (streams included), reporting progress to ``on_progress``."""
+    outputs = None
     for item in iter_make_music(checkpoint, seed, request, out_dir, **options):
         if isinstance(item, list):
-            return item
-        if on_progress:
+            outputs = item
+        elif on_progress and not isinstance(item, (Listening, Encoded)):
             on_progress(item)
-    raise RuntimeError("iter_make_music ended without outputs")  # unreachable
+    return outputs
 
 
 def _meta(checkpoint, settings: GenerationRequest, piece: GeneratedPiece) -> dict:

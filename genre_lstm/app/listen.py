@@ -5,8 +5,9 @@ The app's player asks ``GET /listen/<token>.ogg`` as soon as the request starts.
 grows the answer is a chunked 200 that follows the file (the first seconds play while the rest is
 still sampled and rendered), paced to ``LEAD_S`` seconds of audio ahead of the time since it
 started; once complete, the file itself with its length and byte ranges, so the player can seek.
-The player moves to that second answer when the stream is complete (``?whole``): it fetches from
-where it is playing, and the pacing keeps what both answers carry twice to about ``LEAD_S`` seconds.
+The player moves to that second answer when the stream is complete (``?whole``) unless its first
+answer was already the whole file: it fetches from where it is playing, and the pacing keeps what
+both answers carry twice to about ``LEAD_S`` seconds.
 Tokens are random and unguessable; nothing else on the disk can be named.
 """
 
@@ -140,6 +141,7 @@ function show() {
   }
   if (value.complete && !audio.dataset.complete) {
     audio.dataset.complete = 'yes';
+    if (Number.isFinite(audio.duration)) return;  // it was already given the whole file: no second download
     const at = audio.currentTime, playing = !audio.paused;
     audio.addEventListener('loadedmetadata', () => {
       audio.currentTime = at;

@@ -22,6 +22,7 @@ from ..model.generate import Progress
 from ..music.instruments import GM_PROGRAMS
 from ..music.stream import GrowingFile
 from ..pipeline import (
+    Encoded,
     Listening,
     Output,
     Rendering,
@@ -44,6 +45,7 @@ class Result:
     archive: Path | None  # a zip of every variation (only when there are several)
     random_seed: int
     figures: dict = field(default_factory=dict)
+    complete: bool = False  # every stream encoded (a first Result comes as soon as the files are written)
 
 
 def installed_genres() -> list:
@@ -97,9 +99,9 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
     piano rolls (and a zip for several variations); progress on the way. Every limit is checked
     before the work starts. With ``open_stream`` (a ``listen.StreamStore``'s ``open``), each
     variation's audio is also encoded to an Ogg stream as it is rendered, announced first by a
-    ``Listening``."""
+    ``Listening``; then the ``Result`` comes as soon as the files are written, and again, complete,
+    once the streams are encoded."""
     from ..music.midi_io import midi_file_flattening, music_file_to_steps
-    from ..music.pianoroll import steps_to_pianoroll_png
     from ..store.hub import get_checkpoint
 
     started = time.perf_counter()
@@ -113,31 +115,46 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
     if seed is None:
         chosen = seed_choice in (None, "", RANDOM_SEED_CHOICE)
         seed = checkpoint.seed_steps(request.random_seed if chosen else _choice_index(seed_choice))
-    outputs = None
     name = name or (model if model in GENRES else checkpoint.defaults.name)
+    result = None
     with closing(iter_make_music(checkpoint, seed, request, work_dir, name=name, open_stream=open_stream,
                                  wav=wav)) as making:
         for item in making:  # closed at once when the caller stops early, so its renderers stop too
             if isinstance(item, list):
-                outputs = item
+                result = _result(item, request.random_seed, started, seed_note)
+                yield result if open_stream else _with_archive(result, work_dir, name)
+            elif isinstance(item, Encoded):
+                yield _with_archive(result, work_dir, name)
             else:
                 yield item
-    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps) for o in outputs]
-    archive = None
-    if len(outputs) > 1:
-        archive = work_dir / f"{name}-{request.random_seed}-all.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # audio barely compresses: store it
-            for output in outputs:
-                for path in (output.midi, output.wav, output.ogg):
-                    if path is not None:
-                        bundle.write(path, f"{output.midi.stem}{path.suffix}")
-    from ..model.backend import device_description
+    release_freed_memory()
 
+
+def _result(outputs: list[Output], random_seed: int, started: float, seed_note: str | None) -> Result:
+    """The written variations with their piano rolls and figures (no zip yet: the streams may
+    still be encoding)."""
+    from ..model.backend import device_description
+    from ..music.pianoroll import steps_to_pianoroll_png
+
+    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps) for o in outputs]
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
                "sampling_s": outputs[0].timings["sampling_s"], "total_s": time.perf_counter() - started,
                "device": device_description(), "seed_note": seed_note}
-    yield Result(outputs, rolls, archive, request.random_seed, figures)
-    release_freed_memory()
+    return Result(outputs, rolls, None, random_seed, figures)
+
+
+def _with_archive(result: Result, work_dir: Path, name: str) -> Result:
+    """The result, complete: every file is written and every stream encoded, and several
+    variations come in one zip too."""
+    archive = None
+    if len(result.outputs) > 1:
+        archive = work_dir / f"{name}-{result.random_seed}-all.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # audio barely compresses: store it
+            for output in result.outputs:
+                for path in (output.midi, output.wav, output.ogg):
+                    if path is not None:
+                        bundle.write(path, f"{output.midi.stem}{path.suffix}")
+    return replace(result, archive=archive, complete=True)
 
 
 def midi_files_to_wavs(paths: list[str], out_dir: Path) -> list[Path]:
