@@ -4,7 +4,7 @@
 
 Starts `python app.py` on a free loopback port as users do, then measures: seconds to the first
 page served and to the first generation; p50/p95 of `--requests` generate calls (500 steps with
-WAV, one variation, one warm client) alternated with do-nothing `ping` calls (the floor); the
+the streamed audio, one variation, one warm client) alternated with do-nothing `ping` calls (the floor); the
 sampling / MIDI / rendering split the app reports; FluidSynth's speed as a multiple of real time;
 the server's resident memory after serving every shipped genre once.
 """
@@ -101,7 +101,7 @@ def main() -> None:
         process.terminate()
         process.wait(10)
     sampling, midi, render, music = (statistics.median(column) for column in zip(*splits))
-    print(f"machine: {os.cpu_count()} cores; app as `python app.py`; {args.length} steps with WAV, 1 variation")
+    print(f"machine: {os.cpu_count()} cores; app as `python app.py`; {args.length} steps with streamed audio, 1 variation")
     print(f"cold start: first page {first_page:.1f} s, first generation {first_generation:.1f} s after start")
     print(f"warm generate, file addresses returned: p50 {statistics.median(latencies):.2f} s, "
           f"p95 {percentile(latencies, 0.95):.2f} s over {len(latencies)} requests")

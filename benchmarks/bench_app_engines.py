@@ -4,7 +4,7 @@
 
 Starts `python app.py` twice, with GENRE_LSTM_ENGINE=keras (the compiled Keras step, the app
 before the NumPy path) and =numpy (the CPU default now), and alternates the default request (500
-steps with WAV, one variation, irish-fiddle) between them. Reports, per engine, the medians of the
+steps with the streamed audio, one variation, irish-fiddle) between them. Reports, per engine, the medians of the
 sampling time the app itself reports and of the whole request, and their ratios.
 """
 
@@ -52,7 +52,7 @@ def main() -> None:
             process.terminate()
             process.wait(10)
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
-    print(f"machine: {os.cpu_count()} cores; {args.length} steps with WAV, 1 variation, {args.requests} requests "
+    print(f"machine: {os.cpu_count()} cores; {args.length} steps with streamed audio, 1 variation, {args.requests} requests "
           "per engine, alternated")
     for engine in ENGINES:
         print(f"  {engine:5s}: sampling p50 {statistics.median(sampling[engine]):.3f} s "

@@ -77,7 +77,7 @@ def main() -> None:
         process.wait(10)
         shutil.rmtree(temporary, ignore_errors=True)
     total = args.clients * args.requests
-    print(f"{args.clients} clients x {args.requests} requests ({args.length} steps with WAV) in {wall:.0f} s")
+    print(f"{args.clients} clients x {args.requests} requests ({args.length} steps with streamed audio) in {wall:.0f} s")
     if latencies:
         print(f"served {len(latencies)} of {total}: p50 {statistics.median(latencies):.1f} s, "
               f"p95 {percentile(latencies, 0.95):.1f} s (queueing included)")
