@@ -79,8 +79,8 @@ class Checkpoint:
         """Held-out seed window ``index`` (modulo the number shipped) as steps."""
         if not self.seeds:
             raise CheckpointError(f"{self.folder}: this checkpoint ships no seed windows; upload a seed")
-        rows = self.seeds[index % len(self.seeds)]["steps"]
-        return rows_to_steps(rows)
+        seed = self.seeds[index % len(self.seeds)]
+        return rows_to_steps(seed["steps"], seed.get("positions"))
 
     @property
     def parameter_count(self) -> int:
@@ -95,7 +95,7 @@ def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocab
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    check_vocab_fits(config, len(vocab), str(folder))
+    check_vocab_fits(config, vocab, str(folder))
     bare = build_model(config)  # uncompiled: Keras would save the optimizer's variables too
     bare.set_weights(model.get_weights())
     keras.saving.save_model(bare, folder, zipped=False)
@@ -129,7 +129,7 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
         vocab = Vocabulary.load(folder / VOCAB_FILE)
     except GenreLSTMError as error:
         raise CheckpointError(f"{folder}: {error}") from error
-    check_vocab_fits(config, len(vocab), str(folder))
+    check_vocab_fits(config, vocab, str(folder))
     model = build_model(config)
     try:
         model.load_weights(folder / WEIGHTS_FILE)

@@ -19,9 +19,9 @@ from typing import Callable, Iterable, Sequence
 
 from ..environment import CACHE
 from ..errors import CorpusError, MusicReadError
-from ..music.events import Step, rows_to_steps, steps_to_rows
+from ..music.events import Step, rows_to_steps, steps_to_positions, steps_to_rows
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: positions in the bar, durations and gaps up to four whole notes
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,9 @@ def read_pieces(paths: Sequence[str | os.PathLike], *, workers: int = 1,
         if entry.get("error"):
             skipped.append((name, entry["error"]))
             continue
-        for number, rows in enumerate(entry["pieces"]):
-            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows)))
+        positions = entry.get("positions") or [None] * len(entry["pieces"])
+        for number, (rows, where) in enumerate(zip(entry["pieces"], positions)):
+            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows, where)))
     return ReadReport(pieces, skipped)
 
 
@@ -218,4 +219,5 @@ def _parse_to_entry(path: Path) -> dict:
         pieces = music_file_to_pieces(path)
     except MusicReadError as error:
         return {"version": CACHE_VERSION, "error": str(error)}
-    return {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces]}
+    return {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces],
+            "positions": [steps_to_positions(p) for p in pieces]}

@@ -23,9 +23,9 @@ import numpy as np
 
 from ..errors import CorpusError, InvalidParameterError
 from ..model.network import ModelConfig, build_model, compile_model, set_pitch_tables
-from ..model.presets import preset_named
+from ..model.presets import METRIC_INPUTS, preset_named
 from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
-from ..music.events import steps_to_rows
+from ..music.events import steps_to_positions, steps_to_rows
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from .corpus import Piece, Split, split_pieces
 
@@ -105,10 +105,12 @@ def pieces_to_stream(pieces: list[Piece], vocab: Vocabulary) -> EncodedPiece:
     """
     parts = [vocab.encode(piece.steps, exact=True) for piece in pieces if piece.steps]
     zero = np.zeros(1, np.int32)
-    tokens = np.concatenate([x for p in parts for x in (zero + END_ID, p.tokens)] + [zero + END_ID])
-    durations = np.concatenate([x for p in parts for x in (zero, p.durations)] + [zero])
-    shifts = np.concatenate([x for p in parts for x in (zero, p.shifts)] + [zero])
-    return EncodedPiece(tokens, durations, shifts)
+
+    def joined(name: str, separator: int = 0) -> np.ndarray:
+        return np.concatenate([x for p in parts for x in (zero + separator, getattr(p, name))] + [zero + separator])
+
+    return EncodedPiece(joined("tokens", END_ID), joined("durations"), joined("shifts"), joined("positions"),
+                        joined("meters"))
 
 
 def _keras_dataset_class():
@@ -120,9 +122,11 @@ def _keras_dataset_class():
         Each epoch starts the windows at a new random offset, so window edges move.
         """
 
-        def __init__(self, stream: EncodedPiece, window: int, batch_size: int, *, shuffle: bool, seed: int):
+        def __init__(self, stream: EncodedPiece, window: int, batch_size: int, *, shuffle: bool, seed: int,
+                     metric: bool = False):
             super().__init__()
             self.arrays = (stream.tokens, stream.durations, stream.shifts)
+            self.metric = (stream.positions, stream.meters) if metric else ()
             self.window = min(window, len(stream) - 1)
             self.count = max(1, (len(stream) - self.window) // self.window)
             self.batch_size, self.shuffle = batch_size, shuffle
@@ -141,6 +145,8 @@ def _keras_dataset_class():
             x = {n: a[grid] for n, a in zip(names, self.arrays)}
             y = {n: a[grid + 1] for n, a in zip(names, self.arrays)}
             x["next_token"], x["next_duration"] = y["token"], y["duration"]  # teacher forcing of the rhythm heads
+            for name, array in zip(METRIC_INPUTS, self.metric):
+                x[name] = array[grid + 1]  # where the predicted step falls: known before it is sampled
             return x, y
 
         def on_epoch_end(self):
@@ -186,8 +192,10 @@ def make_datasets(train: EncodedPiece, valid: EncodedPiece, config: ModelConfig,
                               shuffle=True, seed=settings.random_seed),
                 paper_windows(valid, config.window, config.vocab_size, settings.batch_size,
                               shuffle=False, seed=0))
-    return (sequence_windows(train, config.window, settings.batch_size, shuffle=True, seed=settings.random_seed),
-            sequence_windows(valid, config.window, settings.batch_size, shuffle=False, seed=0))
+    metric = config.metric_position
+    return (sequence_windows(train, config.window, settings.batch_size, shuffle=True, seed=settings.random_seed,
+                             metric=metric),
+            sequence_windows(valid, config.window, settings.batch_size, shuffle=False, seed=0, metric=metric))
 
 
 def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = SEED_WINDOW) -> list[dict]:
@@ -196,7 +204,8 @@ def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = 
     ranked = sorted(pieces, key=lambda p: (-len(p.steps), p.id))
     starts = [(p, at) for at in range(0, max((len(p.steps) for p in ranked), default=0), length)
               for p in ranked if at == 0 or at + length <= len(p.steps)]
-    return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length])} for p, at in starts[:count]]
+    return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length]),
+             "positions": steps_to_positions(p.steps[at:at + length])} for p, at in starts[:count]]
 
 
 def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: TrainSettings | None = None,
