@@ -113,7 +113,7 @@ def _to_choice(field: Field, value) -> str:
 FIELDS: tuple[Field, ...] = (
     Field("length", int, 500, 1, 2000, label="Length (steps)",
           help="steps to generate (the paper: 500)"),
-    Field("bars", int, None, 1, 400, label="Length in bars (0 = use the steps)",
+    Field("bars", int, None, 1, 200, label="Length in bars (0 = use the steps)",
           help="generate this many bars instead, ending at a bar line (a seed ending mid-bar has its bar "
                "finished first)", zero_is_default=True, none_text="off: the length in steps"),
     Field("seed_length", int, 100, 1, 1000, label="Seed steps to use", help="seed steps to use, from the end"),

@@ -117,8 +117,8 @@ def test_a_natural_ending_holds_the_last_note_to_a_bar_line(waltz, tiny_checkpoi
 def test_bars_is_a_request_field_with_limits_and_zero_means_off():
     assert GenerationRequest.from_values(bars="0").bars is None
     assert GenerationRequest.from_values(bars="8").bars == 8
-    with pytest.raises(Exception, match="bars must be a whole number from 1 to 400"):
-        GenerationRequest.from_values(bars="401")
+    with pytest.raises(Exception, match="bars must be a whole number from 1 to 200"):
+        GenerationRequest.from_values(bars="201")
 
 
 def test_the_network_sees_the_position_of_the_step_it_predicts(tiny_checkpoint):
@@ -170,3 +170,10 @@ def test_a_checkpoint_whose_rhythm_classes_do_not_match_its_vocabulary_is_refuse
     with pytest.raises(CheckpointError, match="duration and 73 gap classes but its vocabulary") as caught:
         load_checkpoint(folder)
     assert "\n" not in str(caught.value)
+
+
+def test_a_request_in_bars_that_runs_out_of_steps_is_cut_back_to_a_bar_line(waltz):
+    from genre_lstm.model.generate import cut_at_last_bar_line
+
+    cut = cut_at_last_bar_line(waltz[:7])  # the pickup, bars 1 and 2, and the first step of bar 3
+    assert len(cut) == 6 and sum(round(s.shift * GRID) for s in cut) == 12 + 2 * 36

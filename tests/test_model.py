@@ -5,6 +5,7 @@ from genre_lstm.model.network import (
     ModelConfig,
     build_model,
     inference_models,
+    input_names,
     pitch_feature_table,
     rhythm_tables,
     set_pitch_tables,
@@ -22,7 +23,7 @@ def test_paper_preset_is_fig5_layer_for_layer():
     assert model.count_params() == 7_381_077
 
 
-@pytest.mark.parametrize("features", [{}, {"pitch_features": True},
+@pytest.mark.parametrize("features", [{"metric_position": False}, {}, {"pitch_features": True},
                                       {"pitch_features": True, "top_line_features": True}])
 def test_step_model_matches_the_full_model_at_every_step(features):
     config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, **features)
@@ -32,9 +33,13 @@ def test_step_model_matches_the_full_model_at_every_step(features):
     prime, step = inference_models(model, config)
     tables = rhythm_tables(model)
     rng = np.random.default_rng(0)
-    history = [rng.integers(0, n, (3, 31)).astype("int32") for n in (40, 48, 49)]
-    inputs = dict(zip(("token", "duration", "shift"), (h[:, :30] for h in history)))
+    sizes = (40, config.n_durations, config.n_shifts) + ((97, 18) if config.metric_position else ())
+    history = [rng.integers(0, n, (3, 31)).astype("int32") for n in sizes]
+    inputs = dict(zip(input_names(config), (h[:, :30] for h in history)))
     inputs.update(next_token=history[0][:, 1:], next_duration=history[1][:, 1:])
+    if config.metric_position:  # the position and meter of the step being predicted
+        inputs.update(position=history[3][:, 1:], meter=history[4][:, 1:])
+        history[3], history[4] = np.roll(history[3], -1, axis=1), np.roll(history[4], -1, axis=1)
     full = model(inputs, training=False)
     outputs = [np.asarray(x) for x in prime([h[:, :1] for h in history], training=False)]
     for t in range(1, 30):

@@ -140,6 +140,25 @@ def end_at_bar_line(steps: list[Step]) -> list[Step]:
     return steps[:-1] + [replace(last, duration=held, shift=held)]
 
 
+def cut_at_last_bar_line(steps: list[Step]) -> list[Step]:
+    """A piece in bars that used up its steps before its last bar: cut back to the last bar line it
+    crossed (unchanged when it crossed none)."""
+    if not steps or steps[0].position is None:
+        return steps
+    bar, start = meter_to_units(steps[0].meter), steps[0].position
+    line = (start + sum(round(s.shift * GRID) for s in steps)) // bar * bar
+    kept, at = [], start
+    for step in steps:
+        if line <= start or at >= line:
+            break
+        shift = round(step.shift * GRID)
+        if at + shift >= line:
+            step = replace(step, duration=min(step.duration, (line - at) / GRID), shift=(line - at) / GRID)
+        kept.append(step)
+        at += shift
+    return kept or steps
+
+
 def _metric_classes(steps: list[Step], after: _Timeline) -> tuple[np.ndarray, np.ndarray]:
     """Position and meter classes of the step after each of [end token] + ``steps``."""
     followers = steps + [Step((), 0.0, 0.0, after.position, after.meter)]
@@ -215,6 +234,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> I
     yield Progress(total, total)
     elapsed = time.perf_counter() - started
     natural = [ended[k] and not timelines[k].finished for k in range(count)]
+    if settings.bars is not None:
+        made = [steps if ended[k] else cut_at_last_bar_line(steps) for k, steps in enumerate(made)]
     yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, natural[k], elapsed) for k in range(count)]
 
 
