@@ -15,7 +15,6 @@ from genre_lstm.music.events import GRID, Step, meter_to_units, place_steps
 from genre_lstm.music.midi_io import midi_file_to_steps, music_file_to_steps, steps_to_midi_file
 from genre_lstm.request import GenerationRequest
 
-ROOT = Path(__file__).resolve().parent.parent
 WALTZ = """X:1
 T:A waltz that starts on its third beat
 M:3/4
@@ -134,29 +133,39 @@ def test_the_network_sees_the_position_of_the_step_it_predicts(tiny_checkpoint):
     assert not np.allclose(on_beat[0], off_beat[0])
 
 
-def shipped_before_metric_positions() -> Path:
-    """A checkpoint saved before metric positions: its vocabulary is version 1, its config has none."""
-    folder = ROOT / "checkpoints" / "german-folk"
-    data = json.loads((folder / "vocabulary.json").read_text())
-    if data.get("version") != 1:
-        pytest.skip("german-folk has been retrained with metric positions")
-    return folder
+BEFORE = Path(__file__).resolve().parent / "data" / "before-metric"  # trained by the code before metric positions
 
 
-def test_a_checkpoint_saved_before_metric_positions_loads_and_generates_as_before(tmp_path):
+def test_a_checkpoint_saved_before_metric_positions_generates_and_writes_exactly_as_before():
+    """tests/data/before-metric-expected.json holds what that code generated and wrote from it."""
+    from genre_lstm.model.generate import generate
+    from genre_lstm.music.events import steps_to_rows
+    from genre_lstm.music.midi_io import steps_to_note_ticks
+    from genre_lstm.store.checkpoint import load_checkpoint
+
+    checkpoint = load_checkpoint(BEFORE)
+    assert not checkpoint.config.metric_position and checkpoint.vocab.n_durations == 48
+    seed = checkpoint.seed_steps(0)
+    assert all(s.position is None for s in seed)  # its seeds carry no places in bars
+    expected = json.loads((BEFORE.parent / "before-metric-expected.json").read_text())
+    for rhythm in ("learned", "random"):
+        pieces = generate(checkpoint, seed, GenerationRequest(length=40, variations=2, random_seed=2, rhythm=rhythm))
+        assert [steps_to_rows(p.steps) for p in pieces] == expected[rhythm]["rows"]
+        assert [[list(t) for t in steps_to_note_ticks(p.steps)] for p in pieces] == expected[rhythm]["ticks"]
+
+
+def test_a_checkpoint_saved_before_metric_positions_plays_the_same_notes_from_a_placed_seed(tmp_path):
     from genre_lstm.model.generate import generate
     from genre_lstm.store.checkpoint import load_checkpoint
 
-    checkpoint = load_checkpoint(shipped_before_metric_positions())
-    assert not checkpoint.config.metric_position and checkpoint.vocab.n_durations == 48
+    checkpoint = load_checkpoint(BEFORE)
     seed = checkpoint.seed_steps(0)
-    assert all(s.position is None for s in seed)  # its seeds carry no positions
     plain = generate(checkpoint, seed, GenerationRequest(length=30, random_seed=2))[0].steps
     placed = generate(checkpoint, place_steps(seed, position=6), GenerationRequest(length=30, random_seed=2))[0].steps
     assert plain == placed  # what it plays does not depend on positions it never learned
-    path = steps_to_midi_file(plain, tmp_path / "old.mid")
-    signatures, onsets, ticks = read_back(path)
-    assert signatures == [(4, 4)] and onsets[0] == 0  # written as before: from a 4/4 bar line
+    assert placed[0].position is not None  # but it is written where the seed left off in its bar
+    signatures, onsets, _ = read_back(steps_to_midi_file(plain, tmp_path / "old.mid"))
+    assert signatures == [(4, 4)] and onsets[0] == 0  # without positions: from a 4/4 bar line, as before
 
 
 def test_a_checkpoint_whose_rhythm_classes_do_not_match_its_vocabulary_is_refused_in_one_line(
