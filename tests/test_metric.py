@@ -128,8 +128,11 @@ def test_the_network_sees_the_position_of_the_step_it_predicts(tiny_checkpoint):
     tokens = np.array([[0, 5, 6, 7]])
     rhythm = np.array([[0, 11, 11, 11]])
     shifts = np.array([[0, 12, 12, 12]])
-    on_beat, _ = runner.prime(runner.inputs(tokens, rhythm, shifts, np.array([[1, 13, 25, 37]]), np.full((1, 4), 2)))
-    off_beat, _ = runner.prime(runner.inputs(tokens, rhythm, shifts, np.array([[4, 16, 28, 40]]), np.full((1, 4), 2)))
+    meter = np.full((1, 4), 2)  # 3/4
+    on_beat, _ = runner.prime(runner.inputs(tokens, rhythm, shifts, {"position": np.array([[1, 13, 25, 37]]),
+                                                                      "meter": meter}))
+    off_beat, _ = runner.prime(runner.inputs(tokens, rhythm, shifts, {"position": np.array([[4, 16, 28, 40]]),
+                                                                       "meter": meter}))
     assert not np.allclose(on_beat[0], off_beat[0])
 
 

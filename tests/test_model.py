@@ -24,7 +24,8 @@ def test_paper_preset_is_fig5_layer_for_layer():
 
 
 @pytest.mark.parametrize("features", [{"metric_position": False}, {}, {"pitch_features": True},
-                                      {"pitch_features": True, "top_line_features": True}])
+                                      {"pitch_features": True, "top_line_features": True},
+                                      {"range_conditioning": True}])
 def test_step_model_matches_the_full_model_at_every_step(features):
     config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, **features)
     model = build_model(config)
@@ -33,13 +34,12 @@ def test_step_model_matches_the_full_model_at_every_step(features):
     prime, step = inference_models(model, config)
     tables = rhythm_tables(model)
     rng = np.random.default_rng(0)
-    sizes = (40, config.n_durations, config.n_shifts) + ((97, 18) if config.metric_position else ())
-    history = [rng.integers(0, n, (3, 31)).astype("int32") for n in sizes]
-    inputs = dict(zip(input_names(config), (h[:, :30] for h in history)))
+    sizes = {"token": 40, "duration": config.n_durations, "shift": config.n_shifts, "position": 97, "meter": 18,
+             "low": 128, "high": 128}
+    names = input_names(config)
+    history = [rng.integers(0, sizes[name], (3, 31)).astype("int32") for name in names]
+    inputs = dict(zip(names, (h[:, :30] for h in history)))
     inputs.update(next_token=history[0][:, 1:], next_duration=history[1][:, 1:])
-    if config.metric_position:  # the position and meter of the step being predicted
-        inputs.update(position=history[3][:, 1:], meter=history[4][:, 1:])
-        history[3], history[4] = np.roll(history[3], -1, axis=1), np.roll(history[4], -1, axis=1)
     full = model(inputs, training=False)
     outputs = [np.asarray(x) for x in prime([h[:, :1] for h in history], training=False)]
     for t in range(1, 30):

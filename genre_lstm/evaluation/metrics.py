@@ -93,7 +93,8 @@ def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch
         for row, (e, _) in enumerate(encoded):
             # the teacher-forced rhythm terms and the metric inputs are those of the step being predicted
             given = {"token": e.tokens, "duration": e.durations, "shift": e.shifts, "next_token": e.tokens[1:],
-                     "next_duration": e.durations[1:], "position": e.positions[1:], "meter": e.meters[1:]}
+                     "next_duration": e.durations[1:], "position": e.positions[1:], "meter": e.meters[1:],
+                     "low": e.lows, "high": e.highs}
             for name in input_names(checkpoint.config) + TEACHER_INPUTS:
                 values = given[name]
                 arrays.setdefault(name, np.zeros((len(group), width), np.int32))[row, :len(values)] = values

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..music.events import GRID, Step, meter_to_units, next_position, place_steps, units_to_bar_end
+from ..music.events import COMMON_TIME, GRID, Step, meter_to_units, next_position, place_steps, units_to_bar_end
 from ..request import GenerationRequest
 from .backend import compile_inference
 from .network import ModelConfig, inference_models, output_names, rhythm_tables
@@ -67,10 +67,10 @@ class StepRunner:
         self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
     def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray,
-               positions: np.ndarray | None = None, meters: np.ndarray | None = None) -> list[np.ndarray]:
-        """(B, T) id arrays -> the network's input list, as the model family takes them (positions
-        and meters: of the step that follows each one)."""
-        return self.config.family.feed(self.config, tokens, durations, shifts, positions, meters)
+               conditions: dict | None = None) -> list[np.ndarray]:
+        """(B, T) id arrays -> the network's input list, as the model family takes them
+        (``conditions``: its other inputs by name, see ``Preset.feed``)."""
+        return self.config.family.feed(self.config, tokens, durations, shifts, conditions)
 
     def prime(self, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         out = self._prime(inputs)
@@ -106,10 +106,10 @@ class _Timeline:
         if seed:
             position, meter = next_position(seed[-1]), seed[-1].meter
         else:
-            position, meter = (0, (4, 4)) if placed else (None, None)
+            position, meter = (0, COMMON_TIME) if placed else (None, None)
         timeline = cls(position, meter)
         if bars is not None:
-            bar = meter_to_units(meter or (4, 4))
+            bar = meter_to_units(meter or COMMON_TIME)
             timeline.end = (bar - (position or 0)) % bar + bars * bar
         return timeline
 
@@ -159,6 +159,13 @@ def cut_at_last_bar_line(steps: list[Step]) -> list[Step]:
     return kept or steps
 
 
+def seed_range(steps: list[Step]) -> dict[str, int]:
+    """The register a model with ``range_conditioning`` is asked to keep: the seed's lowest and
+    highest pitch (0 and 0, "not known", without a seed)."""
+    pitches = [p for step in steps for p in step.pitches]
+    return {"low": min(pitches), "high": max(pitches)} if pitches else {"low": 0, "high": 0}
+
+
 def _metric_classes(steps: list[Step], after: _Timeline) -> tuple[np.ndarray, np.ndarray]:
     """Position and meter classes of the step after each of [end token] + ``steps``."""
     followers = steps + [Step((), 0.0, 0.0, after.position, after.meter)]
@@ -183,8 +190,11 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> I
     # Every training piece follows an end token (duration and shift classes 0), so the seed does too.
     prefix = [np.concatenate([[first], part]).astype(np.int32)
               for first, part in zip((END_ID, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts))]
-    prefix += list(_metric_classes(seed_steps, timelines[0]))
-    scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix)))
+    register = seed_range(seed_steps)
+    conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))),
+                  **{name: np.full(len(prefix[0]), pitch, np.int32) for name, pitch in register.items()}}
+    scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix),
+                                                {k: np.tile(v, (count, 1)) for k, v in conditions.items()}))
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
     banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]
     learned = settings.rhythm == "learned"
@@ -226,10 +236,12 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> I
         if index % 10 == 9:
             yield Progress(*_progress(index + 1, settings, timelines, ended), tuple(made), seed_steps)
         if index + 1 < budget:
-            positions = np.array([[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines], np.int32)
-            meters = np.array([[meter_class(t.meter)] for t in timelines], np.int32)
+            following = {"position": [[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines],
+                         "meter": [[meter_class(t.meter)] for t in timelines],
+                         **{name: [[pitch]] * count for name, pitch in register.items()}}
             scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None],
-                                                       positions, meters), states)
+                                                       {k: np.array(v, np.int32) for k, v in following.items()}),
+                                         states)
     total = settings.bars if settings.bars is not None else settings.length
     yield Progress(total, total)
     elapsed = time.perf_counter() - started

@@ -33,6 +33,7 @@ class ModelConfig:
     pitch_features: bool = False  # default preset: tokens also seen and scored through their pitches
     top_line_features: bool = False  # with pitch_features: each token's highest pitch is a feature of its own
     metric_position: bool = False  # default preset: sees the position in its bar of the step it predicts
+    range_conditioning: bool = False  # default preset: sees the piece's lowest and highest pitch (the seed's)
 
     def __post_init__(self) -> None:
         self.units = [int(u) for u in self.units]

@@ -6,7 +6,9 @@ trained and read. Code elsewhere asks a config's preset (``preset_of``) instead 
 duration and shift summed at the input, stacked LSTMs trained sequence-to-sequence, and three
 heads (token, duration, shift), the rhythm heads conditioned on the sampled token. With
 ``metric_position`` it also sees where the step it predicts falls in its bar: embeddings of that
-position (grid units from the bar line) and of the bar's time signature join the sum.
+position (grid units from the bar line) and of the bar's time signature join the sum. With
+``range_conditioning`` it sees the piece's register at every step: embeddings of its lowest and
+highest pitch (in generation, the seed's).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 HEADS = ("token", "duration", "shift")
 TEACHER_INPUTS = ("next_token", "next_duration")
 METRIC_INPUTS = ("position", "meter")  # of the step being predicted: known before it is sampled
+RANGE_INPUTS = ("low", "high")  # the piece's lowest and highest pitch (0 and 0: not known)
 
 
 class Preset:
@@ -66,9 +69,10 @@ class Preset:
         raise NotImplementedError
 
     def feed(self, config: "ModelConfig", tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray,
-             positions: np.ndarray | None = None, meters: np.ndarray | None = None) -> list:
-        """(B, T) id arrays -> the inference models' input list. ``positions`` and ``meters`` are the
-        classes of the step that follows each one (the step being predicted); zeros when omitted."""
+             conditions: dict | None = None) -> list:
+        """(B, T) id arrays -> the inference models' input list. ``conditions``: the family's other
+        inputs by name (``position`` and ``meter`` of the step being predicted, the piece's ``low``
+        and ``high`` pitch); zeros where omitted."""
         raise NotImplementedError
 
     def build_length(self, config: "ModelConfig"):
@@ -98,9 +102,9 @@ class PaperPreset(Preset):
     def check(self, config: "ModelConfig") -> None:
         from ..errors import InvalidParameterError
 
-        if config.pitch_features or config.metric_position:
-            raise InvalidParameterError("pitch features and metric positions are default-preset options; "
-                                        "the paper preset has neither")
+        if config.pitch_features or config.metric_position or config.range_conditioning:
+            raise InvalidParameterError("pitch features, metric positions and range conditioning are "
+                                        "default-preset options; the paper preset has none of them")
 
     def make_layers(self, config: "ModelConfig") -> dict:
         import keras
@@ -150,7 +154,7 @@ class PaperPreset(Preset):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False))
 
-    def feed(self, config, tokens, durations, shifts, positions=None, meters=None) -> list:
+    def feed(self, config, tokens, durations, shifts, conditions=None) -> list:
         import numpy as np
 
         return [(tokens / config.vocab_size).astype(np.float32)[..., None]]
@@ -172,7 +176,8 @@ class SequencePreset(Preset):
     output_names = HEADS
 
     def input_names(self, config: "ModelConfig") -> tuple[str, ...]:
-        return HEADS + (METRIC_INPUTS if config.metric_position else ())
+        return (HEADS + (METRIC_INPUTS if config.metric_position else ())
+                + (RANGE_INPUTS if config.range_conditioning else ()))
 
     def sizes(self) -> dict:
         return {"metric_position": True}
@@ -223,6 +228,9 @@ class SequencePreset(Preset):
             layers["position_embedding"] = keras.layers.Embedding(N_POSITIONS, config.embed_dim,
                                                                   name="position_embedding")
             layers["meter_embedding"] = keras.layers.Embedding(N_METERS, config.embed_dim, name="meter_embedding")
+        if config.range_conditioning:
+            for name in RANGE_INPUTS:
+                layers[f"{name}_embedding"] = keras.layers.Embedding(128, config.embed_dim, name=f"{name}_embedding")
         layers["sum_embeddings"] = keras.layers.Add(name="sum_embeddings")
         layers["dropout"] = keras.layers.Dropout(config.dropout, name="dropout")
         return layers
@@ -278,13 +286,11 @@ class SequencePreset(Preset):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                       loss={head: loss for head in HEADS})
 
-    def feed(self, config, tokens, durations, shifts, positions=None, meters=None) -> list:
+    def feed(self, config, tokens, durations, shifts, conditions=None) -> list:
         import numpy as np
 
-        arrays = [tokens, durations, shifts]
-        if config.metric_position:
-            arrays += [np.zeros_like(tokens) if a is None else a for a in (positions, meters)]
-        return [np.asarray(a).astype("int32") for a in arrays]
+        given = {"token": tokens, "duration": durations, "shift": shifts, **(conditions or {})}
+        return [np.asarray(given.get(name, np.zeros_like(tokens))).astype("int32") for name in self.input_names(config)]
 
     def window_scores(self, model, config, tokens, durations, shifts) -> np.ndarray:
         import numpy as np

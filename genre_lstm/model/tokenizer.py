@@ -67,12 +67,13 @@ class EncodedPiece:
     shifts: np.ndarray
     positions: np.ndarray | None = None
     meters: np.ndarray | None = None
+    lows: np.ndarray | None = None  # the piece's lowest pitch at every step
+    highs: np.ndarray | None = None  # and its highest
 
     def __post_init__(self) -> None:
-        if self.positions is None:
-            self.positions = np.zeros_like(self.tokens)
-        if self.meters is None:
-            self.meters = np.zeros_like(self.tokens)
+        for name in ("positions", "meters", "lows", "highs"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros_like(self.tokens))
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -193,7 +194,9 @@ class Vocabulary:
         shifts = np.array([self.shift_class(s.shift) for s in steps], dtype=np.int32)
         positions = np.array([position_class(s) for s in steps], dtype=np.int32)
         meters = np.array([meter_class(s.meter) for s in steps], dtype=np.int32)
-        return EncodedPiece(tokens, durations, shifts, positions, meters)
+        pitches = [p for s in steps for p in s.pitches] or [0]
+        lows, highs = (np.full(len(steps), edge(pitches), dtype=np.int32) for edge in (min, max))
+        return EncodedPiece(tokens, durations, shifts, positions, meters, lows, highs)
 
     def encode_seed(self, steps: list[Step]) -> EncodedPiece:
         """Encode a user's seed: moved by octaves into this vocabulary's range, then mapped to nearest."""

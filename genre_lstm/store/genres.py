@@ -48,7 +48,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           {"epochs": 24, "model": {"pitch_features": True}}),
     Genre("chinese-folk", "Chinese folk song", "essen-chinese",
           "Essen folk-song collection, Han Chinese songs (essenFolksong/han1, han2)", 75, 88,
-          {"epochs": 40, "model": {"pitch_features": True}}),
+          {"epochs": 40, "model": {"pitch_features": True, "range_conditioning": True}}),
     Genre("german-folk", "German folk song", "essen-german",
           "Essen folk-song collection, German songs (altdeu, erk, boehme, fink, ballad, kinder, zuccal, dva)",
           21, 100, {"epochs": 20}),
@@ -100,6 +100,9 @@ def representation_note(genre: Genre, metric_position: bool = False) -> str:
                  "generation carries them on from the seed, and written MIDI files carry the time signature and "
                  "start each piece at its true place in the bar. Durations and gaps run to four whole notes "
                  "(held and tied notes), every eighth note beyond a whole note.")
+    if genre.train.get("model", {}).get("range_conditioning"):
+        note += ("\n- Range conditioning: the network sees the piece's lowest and highest pitch at every step (in "
+                 "generation, the seed's), so a long continuation keeps the seed's register.")
     if genre.train.get("model", {}).get("top_line_features"):
         note += ("\n- Top-line features: each token's highest pitch is one more feature of its own, so the melody's "
                  "next note gets a score of its own instead of being learned chord by chord.")
