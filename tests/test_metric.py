@@ -189,3 +189,18 @@ def test_a_request_in_bars_that_runs_out_of_steps_is_cut_back_to_a_bar_line(walt
 
     cut = cut_at_last_bar_line(waltz[:7])  # the pickup, bars 1 and 2, and the first step of bar 3
     assert len(cut) == 6 and sum(round(s.shift * GRID) for s in cut) == 12 + 2 * 36
+
+
+def test_each_training_step_carries_its_piece_register_and_an_end_token_the_next_pieces(irish_pieces):
+    from genre_lstm.model.generate import seed_range
+    from genre_lstm.model.tokenizer import END_ID, Vocabulary
+    from genre_lstm.training.train import pieces_to_stream
+
+    pieces = irish_pieces[:2]
+    stream = pieces_to_stream(pieces, Vocabulary.build(p.steps for p in pieces))
+    first, second = (seed_range(p.steps) for p in pieces)
+    ends = [int(i) for i in (stream.tokens == END_ID).nonzero()[0]]
+    assert ends == [0, len(pieces[0].steps) + 1, len(stream.tokens) - 1]
+    assert set(stream.lows[:ends[1]]) == {first["low"]} and set(stream.highs[:ends[1]]) == {first["high"]}
+    assert set(stream.lows[ends[1]:-1]) == {second["low"]} and set(stream.highs[ends[1]:-1]) == {second["high"]}
+    assert first != second
