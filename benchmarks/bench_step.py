@@ -45,21 +45,25 @@ def compiled_steps(checkpoint) -> dict:
             for name, jit in (("graph", False), ("XLA", True))}
 
 
-def step_inputs(config, batch: int) -> list:
+def step_inputs(config, batch: int) -> tuple[list, list]:
+    """The step model's fixed inputs (zeros) and its initial states."""
     import numpy as np
+
+    from genre_lstm.model.network import input_names
 
     if config.preset == "paper":
-        first = [np.zeros((batch, 1, 1), np.float32)]
+        fixed = [np.zeros((batch, 1, 1), np.float32)]
     else:
-        first = [np.zeros((batch, 1), np.int32)] * 3
-    return first + [np.zeros((batch, units), np.float32) for units in config.units for _ in "hc"]
+        fixed = [np.zeros((batch, 1), np.int32)] * len(input_names(config))
+    return fixed, [np.zeros((batch, units), np.float32) for units in config.units for _ in "hc"]
 
 
-def time_calls(call, inputs: list, outputs: int, calls: int) -> float:
-    """Seconds per step, feeding the states back as a sampler does."""
+def time_calls(call, inputs: tuple[list, list], outputs: int, calls: int) -> float:
+    """Seconds per step, feeding the states back as a sampler does (``outputs``: how many non-state
+    outputs come before the new states)."""
     import numpy as np
 
-    fixed, states = inputs[:outputs], inputs[outputs:]
+    fixed, states = inputs
     out = call(fixed + states)
     began = time.perf_counter()
     for _ in range(calls):
