@@ -102,11 +102,11 @@ class _Timeline:
     end: int | None = None
 
     @classmethod
-    def after(cls, seed: list[Step], bars: int | None, placed: bool) -> "_Timeline":
+    def after(cls, seed: list[Step], bars: int | None, placed: bool, opening=None) -> "_Timeline":
         if seed:
             position, meter = next_position(seed[-1]), seed[-1].meter
         else:
-            position, meter = (0, COMMON_TIME) if placed else (None, None)
+            position, meter = opening or ((0, COMMON_TIME) if placed else (None, None))
         timeline = cls(position, meter)
         if bars is not None:
             bar = meter_to_units(meter or COMMON_TIME)
@@ -173,8 +173,12 @@ def _metric_classes(steps: list[Step], after: _Timeline) -> tuple[np.ndarray, np
             np.array([meter_class(s.meter) for s in followers], np.int32))
 
 
-def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> Iterator[Progress | list[GeneratedPiece]]:
-    """Yield ``Progress`` while sampling, then the list of generated pieces (one per variation)."""
+def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
+                  opening: tuple[int, tuple[int, int]] | None = None) -> Iterator[Progress | list[GeneratedPiece]]:
+    """Yield ``Progress`` while sampling, then the list of generated pieces (one per variation).
+
+    ``opening``: without a seed, the position and time signature of the first step (else a 4/4 bar
+    line), so a piece can be begun in the meter of the one it stands for."""
     started = time.perf_counter()
     config, vocab = checkpoint.config, checkpoint.vocab
     settings = request.for_checkpoint(checkpoint)
@@ -186,7 +190,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> I
     count = settings.variations
     placed = (seed_steps[-1].position is not None) if seed_steps else (
         config.metric_position or settings.bars is not None or settings.natural_ending)
-    timelines = [_Timeline.after(seed_steps, settings.bars, placed) for _ in range(count)]
+    timelines = [_Timeline.after(seed_steps, settings.bars, placed, opening) for _ in range(count)]
     # Every training piece follows an end token (duration and shift classes 0), so the seed does too.
     prefix = [np.concatenate([[first], part]).astype(np.int32)
               for first, part in zip((END_ID, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts))]
@@ -261,9 +265,9 @@ def _progress(steps: int, settings: GenerationRequest, timelines: list[_Timeline
 
 
 def generate(checkpoint, seed: list[Step], request: GenerationRequest,
-             on_progress: Callable[[Progress], None] | None = None) -> list[GeneratedPiece]:
+             on_progress: Callable[[Progress], None] | None = None, **options) -> list[GeneratedPiece]:
     """Run ``iter_generate`` to the end, reporting progress to ``on_progress``."""
-    for item in iter_generate(checkpoint, seed, request):
+    for item in iter_generate(checkpoint, seed, request, **options):
         if isinstance(item, Progress):
             if on_progress:
                 on_progress(item)
