@@ -204,13 +204,3 @@ def test_each_training_step_carries_its_piece_register_and_an_end_token_the_next
     assert set(stream.lows[:ends[1]]) == {first["low"]} and set(stream.highs[:ends[1]]) == {first["high"]}
     assert set(stream.lows[ends[1]:-1]) == {second["low"]} and set(stream.highs[ends[1]:-1]) == {second["high"]}
     assert first != second
-
-
-def test_without_a_seed_the_register_is_that_of_the_checkpoints_typical_seed(tiny_checkpoint):
-    from genre_lstm.model.generate import seed_range, typical_range
-
-    register = typical_range(tiny_checkpoint)
-    seeds = [seed_range(tiny_checkpoint.seed_steps(k)) for k in range(len(tiny_checkpoint.seeds))]
-    assert min(s["low"] for s in seeds) <= register["low"] <= max(s["low"] for s in seeds)
-    assert min(s["high"] for s in seeds) <= register["high"] <= max(s["high"] for s in seeds)
-    assert register["low"] < register["high"]

@@ -166,15 +166,6 @@ def seed_range(steps: list[Step]) -> dict[str, int]:
     return {"low": min(pitches), "high": max(pitches)} if pitches else {"low": 0, "high": 0}
 
 
-def typical_range(checkpoint) -> dict[str, int]:
-    """Without a seed: the median lowest and highest pitch of the checkpoint's shipped seed windows
-    (a register it was trained on; it never saw "not known")."""
-    ranges = [seed_range(checkpoint.seed_steps(index)) for index in range(len(checkpoint.seeds))]
-    if not ranges:
-        return seed_range([])
-    return {edge: int(np.median([r[edge] for r in ranges])) for edge in ("low", "high")}
-
-
 def _metric_classes(steps: list[Step], after: _Timeline) -> tuple[np.ndarray, np.ndarray]:
     """Position and meter classes of the step after each of [end token] + ``steps``."""
     followers = steps + [Step((), 0.0, 0.0, after.position, after.meter)]
@@ -203,7 +194,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     # Every training piece follows an end token (duration and shift classes 0), so the seed does too.
     prefix = [np.concatenate([[first], part]).astype(np.int32)
               for first, part in zip((END_ID, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts))]
-    register = seed_range(seed_steps) if seed_steps else typical_range(checkpoint)
+    register = seed_range(seed_steps)
     conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))),
                   **{name: np.full(len(prefix[0]), pitch, np.int32) for name, pitch in register.items()}}
     scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix),
