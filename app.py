@@ -7,6 +7,7 @@ Run: python app.py  (serves on 127.0.0.1:7860; GRADIO_SERVER_NAME / GRADIO_SERVE
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
@@ -39,16 +40,23 @@ def readable_errors(handler):
 
     @functools.wraps(handler)
     def call(*args, **kwargs):
-        try:
+        with readable_failures():
             return handler(*args, **kwargs)
-        except gr.Error:
-            raise
-        except GenreLSTMError as error:
-            raise gr.Error(str(error)) from error
-        except Exception as error:
-            raise _internal_error(error) from error
 
     return call
+
+
+@contextlib.contextmanager
+def readable_failures():
+    """What readable_errors does, for a generator handler's body (a closed generator stays closed)."""
+    try:
+        yield
+    except GenreLSTMError as error:
+        raise gr.Error(str(error)) from error
+    except (gr.Error, GeneratorExit):
+        raise
+    except Exception as error:
+        raise _internal_error(error) from error
 
 
 def _internal_error(error: Exception) -> gr.Error:
@@ -93,31 +101,27 @@ def generate(session: gr.Request | None, progress, source: dict, knobs: dict):
     running = None
     streams = ()
     try:
-        model = _model_of(source["genre"] or DEFAULT_GENRE, session)
-        request = service.request_from_form(**knobs)
-        import_keras()
-        running = RUNNING.add(_session_of(session), service.run(
-            model, request, work, seed_file=source["seed_file"], seed_choice=source["seed_choice"],
-            new_seed=bool(source["new_seed"]), open_stream=listen.STORE.open), work)
-        for item in running.work:
-            if isinstance(item, service.Result):
-                yield _show(item, streams)
-                continue
-            if isinstance(item, service.Listening):
-                streams = item.streams
-                yield _listen(streams)
-                continue
-            if isinstance(item, Progress):
-                progress(0.8 * item.done / item.total, desc=f"sampling step {item.done} of {item.total}")
-            else:
-                progress(0.8 + 0.2 * item.done / item.total, desc=f"rendering {item.done} of {item.total}")
-            yield _unchanged()  # hands control back to Gradio, so Cancel ends the work here
-    except GenreLSTMError as error:
-        raise gr.Error(str(error)) from error
-    except (gr.Error, GeneratorExit):
-        raise
-    except Exception as error:
-        raise _internal_error(error) from error
+        with readable_failures():
+            model = _model_of(source["genre"] or DEFAULT_GENRE, session)
+            request = service.request_from_form(**knobs)
+            import_keras()
+            running = RUNNING.add(_session_of(session), service.run(
+                model, request, work, seed_file=source["seed_file"], seed_choice=source["seed_choice"],
+                new_seed=bool(source["new_seed"]), wav=False,
+                open_stream=functools.partial(listen.STORE.open, _session_of(session))), work)
+            for item in running.work:
+                if isinstance(item, service.Result):
+                    yield _show(item, streams)
+                    continue
+                if isinstance(item, service.Listening):
+                    streams = item.streams
+                    yield _listen(streams)
+                    continue
+                if isinstance(item, Progress):
+                    progress(0.8 * item.done / item.total, desc=f"sampling step {item.done} of {item.total}")
+                else:
+                    progress(0.8 + 0.2 * item.done / item.total, desc=f"rendering {item.done} of {item.total}")
+                yield _unchanged()  # hands control back to Gradio, so Cancel ends the work here
     finally:  # finished or failed: delete its files (Gradio serves its own copies); Cancel does it from outside
         if running is not None:
             RUNNING.finish(running)
@@ -149,13 +153,13 @@ def _model_of(genre, session: gr.Request | None) -> str:
 
 def _unchanged() -> list:
     """Component values that leave every result component as it is (one per output of _show)."""
-    return [gr.skip() for _ in range(4 + 2 * service.SLOTS)]
+    return [gr.skip() for _ in range(3 + 2 * service.SLOTS)]
 
 
 def _listen(streams) -> list:
     """As soon as the streams exist: each variation's player starts (the first one playing), and
     the previous result's figures and downloads are cleared."""
-    values = ["", gr.File(value=None, visible=False), None, gr.skip()]
+    values = ["", gr.File(value=None, visible=False), None]
     for slot in range(service.SLOTS):
         if slot < len(streams):
             values += [gr.HTML(value=listen.player_value(streams[slot], complete=False, autoplay=slot == 0), visible=True),
@@ -179,12 +183,14 @@ def _show(result: service.Result, streams) -> list:
     for output in result.outputs:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
-    every_file = [str(path) for output in result.outputs for path in (output.wav, output.midi)]
+    every_file = [str(path) for output in result.outputs for path in (output.wav, output.midi) if path is not None]
     archive = gr.File(value=str(result.archive), visible=True) if result.archive else gr.File(value=None, visible=False)
-    values = ["\n".join(lines), archive, every_file, str(result.outputs[0].midi)]
+    values = ["\n".join(lines), archive, every_file]
     for slot in range(service.SLOTS):
         if slot < len(result.outputs):
-            player = listen.player_value(streams[slot], complete=True) if slot < len(streams) else ""
+            output = result.outputs[slot]
+            player = (listen.player_value(streams[slot], complete=True, name=f"{output.midi.stem}.ogg")
+                      if slot < len(streams) else "")
             values += [gr.HTML(value=player, visible=True), gr.Image(value=str(result.pianorolls[slot]), visible=True)]
         else:
             values += [gr.HTML(value="", visible=False), gr.Image(value=None, visible=False)]
@@ -310,6 +316,29 @@ def end_session(request: gr.Request):
     and delete their folders, uploads and cached notes."""
     RUNNING.stop_session(_session_of(request))
     QUEUE.remove_owner(_session_of(request))
+    listen.STORE.remove_owner(_session_of(request))
+
+
+@readable_errors
+def first_midi(files):
+    """The Continue button: the first variation's MIDI (Gradio's copy of it) becomes the seed."""
+    midis = [str(f) for f in files or [] if str(f).lower().endswith(".mid")]
+    if not midis:
+        raise gr.Error("generate something first: there is no result to continue")
+    return midis[0]
+
+
+def render_wavs(files):
+    """The WAV button: each variation's WAV, rendered from its MIDI file now (a result keeps only its
+    MIDI and its Ogg stream until a WAV is asked for), added to the downloads. A generator, so its
+    folder is deleted once Gradio has copied the WAVs to its cache."""
+    work = Path(tempfile.mkdtemp(prefix="genre-lstm-wav-"))
+    try:
+        with readable_failures():
+            kept = [str(f) for f in files or [] if not str(f).lower().endswith(".wav")]
+            yield kept + [str(p) for p in service.midi_files_to_wavs(kept, work)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _genre_choices() -> list[tuple[str, str]]:
@@ -412,19 +441,21 @@ def build_demo() -> gr.Blocks:
                                               js_on_load=listen.PLAYER_JS, visible=slot == 0, elem_id=f"audio-{slot}"),
                                       gr.Image(label="Piano roll", type="filepath", visible=slot == 0,
                                                elem_id=f"roll-{slot}", interactive=False, show_label=False)]
-                    downloads = gr.File(label="Downloads: the WAV and MIDI of each variation", file_count="multiple",
-                                        elem_id="downloads", interactive=False)
+                    downloads = gr.File(label="Downloads: the MIDI of each variation (and its WAV once rendered)",
+                                        file_count="multiple", elem_id="downloads", interactive=False)
+                    wav_button = gr.Button("Render the WAV of each variation (the player's Ogg is under it)",
+                                           elem_id="render-wav", size="sm")
                     archive = gr.File(label="All variations (zip)", elem_id="zip", visible=False, interactive=False)
                     figures = gr.Markdown(elem_id="figures")
-                    last_midi = gr.State()
                     continue_button = gr.Button("Continue this result (use variation 1 as the seed)",
                                                 elem_id="continue")
             sources = {"genre": genre, "seed_file": seed_file, "seed_choice": seed_choice, "new_seed": new_seed}
             inputs = [sources[name] for name in SOURCE_INPUTS] + [knobs[f.name] for f in FIELDS]
-            event = button.click(generate, inputs, [figures, archive, downloads, last_midi, *slots], api_name="generate",
+            event = button.click(generate, inputs, [figures, archive, downloads, *slots], api_name="generate",
                                  concurrency_limit=2)
             cancel.click(cancel_requests, None, None, js=listen.PAUSE_PLAYERS_JS, cancels=[event], api_name=False)
-            continue_button.click(lambda path: path, last_midi, seed_file, api_name="continue_result")
+            continue_button.click(first_midi, downloads, seed_file, api_name="continue_result")
+            wav_button.click(render_wavs, downloads, downloads, api_name="wav", concurrency_limit=2)
             genre.change(on_genre, genre, [seed_choice, knobs["temperature"]], api_name=False)
             shown = [genre, knobs["length"], knobs["bars"], knobs["tempo"]]
             for control in shown:

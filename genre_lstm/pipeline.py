@@ -1,4 +1,5 @@
-"""Seed in, files out: generate variations, write each as MIDI, render each to WAV.
+"""Seed in, files out: generate variations, write each as MIDI, render each to WAV (or to an Ogg
+stream alone, the app's way: its WAV is made from the MIDI file only when it is asked for).
 
 The one composition of the library that both the command line and the app call:
 ``iter_make_music`` yields progress (so a caller can show it, or stop between steps) and
@@ -32,6 +33,7 @@ class Output:
     piece: GeneratedPiece
     midi: Path
     wav: Path | None
+    ogg: Path | None  # the complete Ogg stream, when one was asked for
     steps: list[Step]
     seed_steps: int  # how many of ``steps`` are the seed (0 unless it was included)
     music_seconds: float
@@ -82,13 +84,15 @@ def check_music_length(folder: Path, request: GenerationRequest) -> None:
 
 
 def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, out_dir: str | Path, *,
-                    name: str = "piece", audio: bool = True, open_stream: Callable[[], GrowingFile] | None = None,
+                    name: str = "piece", audio: bool = True, wav: bool = True,
+                    open_stream: Callable[[], GrowingFile] | None = None,
                     ) -> Iterator[Listening | Progress | Rendering | list[Output]]:
-    """Generate ``request.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav; with
-    ``open_stream``, an Ogg stream of each too, yielded first as ``Listening``)."""
+    """Generate ``request.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav unless
+    ``wav`` is off; with ``open_stream``, an Ogg stream of each too, yielded first as ``Listening``)."""
     out_dir = Path(out_dir)
     settings = request.for_checkpoint(checkpoint)
     tempo, program, transpose, include_seed = settings.tempo, settings.program, settings.transpose, settings.include_seed
+    audio = audio and (wav or open_stream is not None)
     if audio:
         check_music_length(checkpoint.folder, settings)
     started = time.perf_counter()
@@ -103,7 +107,7 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
         # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
         for _ in range(settings.variations if audio else 0):
             stream = open_stream() if open_stream else None
-            renderers.append(StepsRenderer(tempo_bpm=tempo, program=program, stream=stream))
+            renderers.append(StepsRenderer(tempo_bpm=tempo, program=program, stream=stream, keep=wav))
             streams.append(stream)
         if audio and open_stream:
             yield Listening(tuple(streams))
@@ -126,13 +130,15 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
             midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,
                                       text=_meta(checkpoint, settings, piece))
             timings = {"sampling_s": sampling, "midi_s": time.perf_counter() - began}
-            wav = None
+            written = None
             if audio:
                 began = time.perf_counter()
-                wav = renderers[index].finish(steps, stem.with_suffix(".wav"))
+                written = renderers[index].finish(steps, stem.with_suffix(".wav") if wav else None)
                 timings["render_s"] = time.perf_counter() - began  # what is left after sampling
             seconds = steps_duration_quarters(steps) * 60.0 / tempo
-            outputs.append(Output(piece, midi, wav, steps, len(piece.seed) if include_seed else 0, seconds, timings))
+            ogg = streams[index].path if audio and streams[index] is not None else None
+            outputs.append(Output(piece, midi, written, ogg, steps, len(piece.seed) if include_seed else 0,
+                                  seconds, timings))
             yield Rendering(len(outputs), len(pieces))
         for renderer in renderers:
             renderer.wait_encoded()  # what is left of the streams' encoding, after the WAVs are written

@@ -9,11 +9,12 @@ from pathlib import Path
 import mido
 import numpy as np
 import pytest
+import soundfile
 from conftest import loudness_curve, write_midi
 from gradio_client import handle_file
 
 from genre_lstm.music.midi_io import midi_file_text, midi_file_to_steps
-from genre_lstm.music.render import midi_to_wav, wav_stats
+from genre_lstm.music.render import wav_stats
 
 
 @pytest.fixture(scope="module")
@@ -30,19 +31,31 @@ def _files(result):
     return [f for f in files if f.endswith(".wav")], [f for f in files if f.endswith(".mid")]
 
 
+def _wavs(client, result):
+    """The WAV button of a result: its downloads once every variation's WAV is rendered."""
+    return client.predict([handle_file(f) for f in _files(result)[1]], api_name="/wav")
+
+
 def _genres():
     from genre_lstm.app.service import installed_genres
 
     return [g.id for g in installed_genres()]
 
 
-def test_a_call_with_every_parameter_left_at_its_default_returns_midi_and_wav(client):
+def test_a_call_with_every_parameter_left_at_its_default_returns_midi_then_its_wav_when_asked(client):
     result = client.predict(api_name="/generate")
-    [wav], [midi] = _files(result)
+    [], [midi] = _files(result)  # the WAV is made only when it is asked for
     assert "Random seed 0" in result[0]
     assert len(midi_file_to_steps(midi)) == 500
+    [wav] = [f for f in map(str, _wavs(client, result)) if f.endswith(".wav")]
     seconds, level = wav_stats(wav)
     assert level > -40 and seconds > 30
+    assert Path(wav).stem == Path(midi).stem
+
+
+def test_the_wav_button_without_a_result_says_so(client):
+    with pytest.raises(Exception, match="no MIDI file to render"):
+        client.predict([], api_name="/wav")
 
 
 @pytest.mark.parametrize("use_upload", [True, False])
@@ -57,7 +70,7 @@ def test_two_genres_with_an_uploaded_and_a_picked_seed(client, seed_midi, use_up
                 else dict(seed_choice=seed_choices(get_genre(genre).local_dir())[2]))
         result = client.predict(genre=genre, length=48, random_seed=7, variations=2, api_name="/generate", **seed)
         wavs, midis = _files(result)
-        assert len(wavs) == len(midis) == 2
+        assert len(wavs) == 0 and len(midis) == 2
         assert len(midi_file_to_steps(midis[0])) == 48
         assert midi_file_text(midis[0])["checkpoint"] == genre
         assert "seed 8: 48 steps" in result[0]  # the second variation reports its own seed
@@ -101,20 +114,31 @@ def test_in_the_browser_generate_listen_download_and_compare(server, chromium, s
         page.wait_for_selector("#figures :text('Random seed')", timeout=120_000)
         page.screenshot(path=str(screenshots / "generate.png"), full_page=True)
         assert not page.locator("#zip").is_visible()  # one variation: no zip
+        ogg_link = page.locator("#audio-0 a.player-download")
+        ogg_link.wait_for(timeout=30_000)  # offered once the stream is complete
+        assert ogg_link.get_attribute("download").endswith(".ogg")
+        assert page.locator("#downloads a[href*='.wav']").count() == 0  # rendered only when asked for
+        page.locator("#render-wav").click()
+        page.locator("#downloads a[href*='.wav']").first.wait_for(timeout=60_000)
+
+        def download(href: str, name: str) -> Path:
+            url = href if href.startswith("http") else server.rstrip("/") + "/" + href.lstrip("/")
+            (tmp_path / name).write_bytes(urllib.request.urlopen(url, timeout=30).read())
+            return tmp_path / name
+
         links = page.locator("#downloads a[href]")
         hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
         by_suffix = {Path(href.split("?")[0]).suffix: href for href in hrefs}
-        midi_name, wav_name = "downloaded.mid", "downloaded.wav"
-        for name, suffix in ((midi_name, ".mid"), (wav_name, ".wav")):
-            href = by_suffix[suffix]
-            url = href if href.startswith("http") else server.rstrip("/") + "/" + href.lstrip("/")
-            (tmp_path / name).write_bytes(urllib.request.urlopen(url, timeout=30).read())
-        assert len(midi_file_to_steps(tmp_path / midi_name)) == 64
-        assert midi_file_text(tmp_path / midi_name)["checkpoint"] == "irish-fiddle"
-        assert wav_stats(tmp_path / wav_name)[1] > -40
-        again = loudness_curve(midi_to_wav(tmp_path / midi_name, tmp_path / "again.wav"))
-        downloaded = loudness_curve(tmp_path / wav_name)
-        assert len(downloaded) == len(again) and np.corrcoef(downloaded, again)[0, 1] > 0.99  # the WAV plays the MIDI
+        midi, wav = download(by_suffix[".mid"], "downloaded.mid"), download(by_suffix[".wav"], "downloaded.wav")
+        ogg = download(ogg_link.get_attribute("href"), "heard.ogg")
+        assert len(midi_file_to_steps(midi)) == 64
+        assert midi_file_text(midi)["checkpoint"] == "irish-fiddle"
+        assert wav_stats(wav)[1] > -40
+        heard, rate = soundfile.read(str(ogg), dtype="int16")  # what the player played, made while sampling
+        soundfile.write(str(tmp_path / "heard.wav"), heard, rate, subtype="PCM_16")
+        heard_curve, downloaded = loudness_curve(tmp_path / "heard.wav"), loudness_curve(wav)
+        assert len(heard_curve) == len(downloaded)
+        assert np.corrcoef(heard_curve, downloaded)[0, 1] > 0.99  # the WAV (made from the MIDI) is what was heard
 
         page.get_by_role("tab", name="Compare with Jukebox and GANSynth").first.click()
         facts = page.locator("#facts table")

@@ -139,3 +139,16 @@ def test_the_store_names_streams_unguessably_and_sweeps_old_stopped_and_surplus_
     assert store.get(second.name) is None
     assert respond(store, second.name).status_code == 404
     assert respond(store, "../../etc/passwd").status_code == 404
+
+
+def test_a_sessions_streams_are_deleted_when_it_ends_and_no_one_elses(tmp_path):
+    store = StreamStore(tmp_path)
+    mine, also_mine, theirs = store.open("me"), store.open("me"), store.open("them")
+    for stream in (mine, theirs):
+        stream.write(b"x" * 100)
+        stream.complete()  # also_mine is still growing: it is stopped too
+    assert store.remove_owner("me") == 2
+    assert not mine.path.exists() and not also_mine.path.exists() and also_mine.state == GrowingFile.ABORTED
+    assert store.get(mine.name) is None and respond(store, mine.name).status_code == 404
+    assert store.get(theirs.name) is theirs and theirs.path.exists()
+    assert store.remove_owner("me") == 0

@@ -43,15 +43,28 @@ class StreamStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.max_age_s, self.max_bytes = max_age_s, max_bytes
         self._files: dict[str, GrowingFile] = {}
+        self._owners: dict[str, str] = {}  # stream name -> the session it was made for
         self._lock = threading.Lock()
 
-    def open(self) -> GrowingFile:
-        """A new empty stream with an unguessable name."""
+    def open(self, owner: str = "") -> GrowingFile:
+        """A new empty stream with an unguessable name, made for ``owner`` (a session)."""
         self.sweep()
         stream = GrowingFile(self.folder / f"{secrets.token_urlsafe(16)}{SUFFIX}")
         with self._lock:
             self._files[stream.name] = stream
+            self._owners[stream.name] = owner
         return stream
+
+    def remove_owner(self, owner: str) -> int:
+        """The session has ended: its streams are stopped and deleted now. Returns how many."""
+        with self._lock:
+            names = [name for name, who in self._owners.items() if who == owner]
+            gone = [self._files.pop(name) for name in names]
+            for name in names:
+                del self._owners[name]
+        for stream in gone:
+            _delete(stream)
+        return len(gone)
 
     def get(self, name: str) -> GrowingFile | None:
         with self._lock:
@@ -72,13 +85,18 @@ class StreamStore:
                     total -= stream.size
             for stream in gone:
                 del self._files[stream.name]
+                self._owners.pop(stream.name, None)
         for stream in gone:
-            stream.abort()
-            stream.path.unlink(missing_ok=True)
+            _delete(stream)
 
     def bytes_on_disk(self) -> int:
         with self._lock:
             return sum(s.size for s in self._files.values())
+
+
+def _delete(stream: GrowingFile) -> None:
+    stream.abort()
+    stream.path.unlink(missing_ok=True)
 
 
 STORE = StreamStore()
@@ -98,11 +116,18 @@ PLAYER_TEMPLATE = "<div class='genre-lstm-player'><span class='player-label'>{la
 PLAYER_JS = """
 const audio = document.createElement('audio');
 audio.controls = true; audio.preload = 'auto'; audio.style.width = '100%';
-element.querySelector('.genre-lstm-player').appendChild(audio);
+const link = document.createElement('a');
+link.className = 'player-download'; link.textContent = 'Download this audio (Ogg)'; link.style.display = 'none';
+element.querySelector('.genre-lstm-player').append(audio, link);
 let shown = null;
+function offer(value) {
+  link.style.display = value.src && value.complete ? '' : 'none';
+  if (value.src && value.complete) { link.href = value.src + '?whole'; link.download = value.name || 'piece.ogg'; }
+}
 function show() {
   let value = {};
   try { value = JSON.parse(props.value || '{}') || {}; } catch (error) { value = {}; }
+  offer(value);
   if (!value.src) {
     if (shown) { audio.pause(); audio.removeAttribute('src'); audio.load(); shown = null; }
     return;
@@ -129,11 +154,12 @@ show();
 PAUSE_PLAYERS_JS = "() => { document.querySelectorAll('.genre-lstm-player audio').forEach((a) => a.pause()); }"
 
 
-def player_value(stream: GrowingFile, *, complete: bool, autoplay: bool = False) -> str:
-    """A player's value: its stream's address, whether the stream is complete, whether to start."""
+def player_value(stream: GrowingFile, *, complete: bool, autoplay: bool = False, name: str = "") -> str:
+    """A player's value: its stream's address, whether the stream is complete (then it can be
+    downloaded, as ``name``), whether to start."""
     import json
 
-    return json.dumps({"src": url_of(stream), "complete": complete, "autoplay": autoplay})
+    return json.dumps({"src": url_of(stream), "complete": complete, "autoplay": autoplay, "name": name})
 
 
 def routes(store: StreamStore = STORE) -> list:

@@ -91,11 +91,13 @@ def request_from_form(**values) -> GenerationRequest:
 
 def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: str | None = None,
         seed_choice: str | None = None, new_seed: bool = False, name: str | None = None,
-        open_stream: Callable[[], GrowingFile] | None = None) -> Iterator[Listening | Progress | Rendering | Result]:
-    """Generate from a genre id or a checkpoint folder; write MIDI, WAV, piano rolls (and a zip for
-    several variations); progress on the way. Every limit is checked before the work starts. With
-    ``open_stream`` (a ``listen.StreamStore``'s ``open``), each variation's audio is also encoded
-    to an Ogg stream as it is rendered, announced first by a ``Listening``."""
+        open_stream: Callable[[], GrowingFile] | None = None, wav: bool = True,
+        ) -> Iterator[Listening | Progress | Rendering | Result]:
+    """Generate from a genre id or a checkpoint folder; write MIDI, WAV (unless ``wav`` is off),
+    piano rolls (and a zip for several variations); progress on the way. Every limit is checked
+    before the work starts. With ``open_stream`` (a ``listen.StreamStore``'s ``open``), each
+    variation's audio is also encoded to an Ogg stream as it is rendered, announced first by a
+    ``Listening``."""
     from ..music.midi_io import midi_file_flattening, music_file_to_steps
     from ..music.pianoroll import steps_to_pianoroll_png
     from ..store.hub import get_checkpoint
@@ -113,7 +115,8 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
         seed = checkpoint.seed_steps(request.random_seed if chosen else _choice_index(seed_choice))
     outputs = None
     name = name or (model if model in GENRES else checkpoint.defaults.name)
-    with closing(iter_make_music(checkpoint, seed, request, work_dir, name=name, open_stream=open_stream)) as making:
+    with closing(iter_make_music(checkpoint, seed, request, work_dir, name=name, open_stream=open_stream,
+                                 wav=wav)) as making:
         for item in making:  # closed at once when the caller stops early, so its renderers stop too
             if isinstance(item, list):
                 outputs = item
@@ -123,10 +126,11 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
     archive = None
     if len(outputs) > 1:
         archive = work_dir / f"{name}-{request.random_seed}-all.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # WAV barely compresses: store it
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:  # audio barely compresses: store it
             for output in outputs:
-                for path in (output.midi, output.wav):
-                    bundle.write(path, path.name)
+                for path in (output.midi, output.wav, output.ogg):
+                    if path is not None:
+                        bundle.write(path, f"{output.midi.stem}{path.suffix}")
     from ..model.backend import device_description
 
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
@@ -134,6 +138,18 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
                "device": device_description(), "seed_note": seed_note}
     yield Result(outputs, rolls, archive, request.random_seed, figures)
     release_freed_memory()
+
+
+def midi_files_to_wavs(paths: list[str], out_dir: Path) -> list[Path]:
+    """The WAV of each MIDI file among ``paths``, rendered now into ``out_dir``: the app keeps only
+    the MIDI and the Ogg stream of a result, and makes its WAVs when they are asked for."""
+    from ..music.render import midi_to_wav
+
+    midis = [Path(p) for p in paths or [] if str(p).lower().endswith((".mid", ".midi"))]
+    if not midis:
+        raise InvalidParameterError("no MIDI file to render: generate something first")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [midi_to_wav(midi, out_dir / f"{midi.stem}.wav") for midi in midis]
 
 
 @dataclass(eq=False)

@@ -114,9 +114,9 @@ class StepsRenderer:
     """
 
     def __init__(self, *, tempo_bpm: float, program: int, soundfont: str | os.PathLike | None = None,
-                 max_seconds: float = MAX_SECONDS, stream: GrowingFile | None = None) -> None:
+                 max_seconds: float = MAX_SECONDS, stream: GrowingFile | None = None, keep: bool = True) -> None:
         self.tempo_bpm, self.program, self.max_seconds = tempo_bpm, program, max_seconds
-        self.audio = PieceAudio(SAMPLE_RATE, stream)
+        self.audio = PieceAudio(SAMPLE_RATE, stream, keep=keep)
         self._font = Path(soundfont) if soundfont else find_soundfont()
         self._latest: list[Step] | None = None
         self._final = False
@@ -139,8 +139,9 @@ class StepsRenderer:
             self._latest, self._final = list(steps), True
             self._wake.notify()
 
-    def finish(self, steps: list[Step], wav_path: str | os.PathLike) -> Path:
-        """Render the final steps to the end and write the WAV."""
+    def finish(self, steps: list[Step], wav_path: str | os.PathLike | None) -> Path | None:
+        """Render the final steps to the end and write the WAV (none without ``wav_path``: the
+        stream alone is kept, and a WAV can be made from the MIDI file when it is asked for)."""
         if self._closed.is_set():
             raise RenderCancelled("rendering was stopped")
         if not self._final:
@@ -148,7 +149,8 @@ class StepsRenderer:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        return write_wav(wav_path, self.audio.finish())
+        audio = self.audio.finish()
+        return write_wav(wav_path, audio) if wav_path is not None else None
 
     def wait_encoded(self, timeout: float | None = None) -> None:
         """After ``finish``: wait until the stream file is complete."""

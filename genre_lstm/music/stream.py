@@ -186,16 +186,16 @@ class OggEncoder:
 
 
 class PieceAudio:
-    """Raw synth frames in, in order; levelled frames out, kept for the WAV and, when a
-    ``GrowingFile`` is given, encoded as they come.
+    """Raw synth frames in, in order; levelled frames out, kept for the WAV (unless ``keep`` is
+    off: the stream alone is wanted) and, when a ``GrowingFile`` is given, encoded as they come.
 
     Nothing is levelled before the gain is known (the first ``LEVEL_WINDOW_S`` seconds, or the
     whole piece if it is shorter), and the fade applies once ``end_at`` has said where the piece
     ends, so a frame is levelled exactly once.
     """
 
-    def __init__(self, sample_rate: int, stream: GrowingFile | None = None) -> None:
-        self.sample_rate = sample_rate
+    def __init__(self, sample_rate: int, stream: GrowingFile | None = None, *, keep: bool = True) -> None:
+        self.sample_rate, self.keep = sample_rate, keep
         self.gain: float | None = None
         self.levelled = 0  # frames levelled so far
         self._window = int(LEVEL_WINDOW_S * sample_rate)
@@ -222,7 +222,8 @@ class PieceAudio:
         self._end = frames
 
     def finish(self) -> np.ndarray:
-        """Everything was fed: the whole levelled piece (the encoder finishes in the background)."""
+        """Everything was fed: the whole levelled piece, empty when not kept (the encoder finishes
+        in the background)."""
         if self.gain is None:
             self._release_pending()
         if self._encoder is not None:
@@ -257,7 +258,8 @@ class PieceAudio:
                 scaled[positions - first] *= ramp[:, None].astype(np.float32)
         out = scaled.astype(np.int16)
         self.levelled += len(out)
-        self._blocks.append(out)
+        if self.keep:
+            self._blocks.append(out)
         if self._encoder is not None:
             self._encoder.put(out)
 
