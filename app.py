@@ -214,13 +214,13 @@ def on_genre(genre, request: gr.Request):
 
 
 @readable_errors
-def duration_text(genre, length, tempo, request: gr.Request):
+def duration_text(genre, length, bars, tempo, request: gr.Request):
     folder = _folder_of(genre, request)
     if folder is None:
         return ""
     try:
         tempo_bpm = FIELD["tempo"].convert(tempo)
-        seconds = approximate_seconds(folder, FIELD["length"].convert(length), tempo_bpm)
+        seconds = approximate_seconds(folder, FIELD["length"].convert(length), tempo_bpm, FIELD["bars"].convert(bars))
     except GenreLSTMError as error:
         return str(error)
     return f"About {seconds / 60:.1f} minutes of music ({seconds:.0f} s)."
@@ -415,7 +415,8 @@ def build_demo() -> gr.Blocks:
                                               value=service.RANDOM_SEED_CHOICE,
                                               label="Or a held-out piece of the genre", elem_id="seed-choice",
                                               allow_custom_value=True)  # API callers name any genre's pieces
-                    knobs = {"seed_length": _slider("seed_length"), "length": _slider("length")}
+                    knobs = {"seed_length": _slider("seed_length"), "length": _slider("length"),
+                             "bars": _number("bars", value=0)}
                     duration = gr.Markdown(elem_id="duration")
                     with gr.Accordion("Rhythm, sampling and sound", open=False):
                         knobs["rhythm"] = _checked_by_request(gr.Radio(
@@ -462,7 +463,7 @@ def build_demo() -> gr.Blocks:
             continue_button.click(first_midi, downloads, seed_file, api_name="continue_result")
             wav_button.click(render_wavs, downloads, downloads, api_name="wav", concurrency_limit=2)
             genre.change(on_genre, genre, [seed_choice, knobs["temperature"]], api_name=False)
-            shown = [genre, knobs["length"], knobs["tempo"]]
+            shown = [genre, knobs["length"], knobs["bars"], knobs["tempo"]]
             for control in shown:
                 control.change(duration_text, shown, duration, api_name=False)
             demo.load(duration_text, shown, duration, api_name=False)

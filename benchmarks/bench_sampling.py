@@ -126,7 +126,7 @@ def numpy_step_bytes(inference, batch: int = 1) -> int:
         arrays += [*inference.dense, *inference.logits]
         looked_up = 0
     else:
-        arrays += list(inference.heads)
+        arrays += list(inference.head_weights)
         looked_up = sum(table.shape[1] * 4 * batch for table in inference.input_tables.values())
     return sum(a.nbytes for a in arrays) + looked_up
 

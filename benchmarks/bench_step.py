@@ -59,23 +59,27 @@ def step_calls(checkpoint) -> dict:
     return calls
 
 
-def step_inputs(config, batch: int) -> list:
+def step_inputs(config, batch: int) -> tuple[list, list]:
+    """The step model's fixed inputs (zeros) and its initial states."""
     import numpy as np
+
+    from genre_lstm.model.network import input_names
 
     if config.preset == "paper":
-        first = [np.zeros((batch, 1, 1), np.float32)]
+        fixed = [np.zeros((batch, 1, 1), np.float32)]
     else:
-        first = [np.zeros((batch, 1), np.int32)] * 3
-    return first + [np.zeros((batch, units), np.float32) for units in config.units for _ in "hc"]
+        fixed = [np.zeros((batch, 1), np.int32)] * len(input_names(config))
+    return fixed, [np.zeros((batch, units), np.float32) for units in config.units for _ in "hc"]
 
 
-def time_calls(call, inputs: list, outputs: int, calls: int, blocks: int = 3) -> float:
-    """Seconds per step, feeding the states back as a sampler does: the median of ``blocks`` blocks
-    of ``calls`` steps, after a pause (a framework's or BLAS's idle threads spin for a while after
-    work, and would slow the next path down)."""
+def time_calls(call, inputs: tuple[list, list], outputs: int, calls: int, blocks: int = 3) -> float:
+    """Seconds per step, feeding the states back as a sampler does (``outputs``: how many non-state
+    outputs come before the new states): the median of ``blocks`` blocks of ``calls`` steps, after a
+    pause (a framework's or BLAS's idle threads spin for a while after work, and would slow the next
+    path down)."""
     import numpy as np
 
-    fixed, states = inputs[:outputs], inputs[outputs:]
+    fixed, states = inputs
     time.sleep(0.5)
     out = call(fixed + states)
     seconds = []

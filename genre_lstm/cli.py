@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--train-baselines", action="store_true",
                           help="(re)train the paper-preset baselines into baselines/ for the genres' training time")
     evaluate.add_argument("--baselines", type=Path, default=Path("baselines"), help="baseline folder (git-ignored)")
+    evaluate.add_argument("--long-form", action="store_true",
+                          help="only the long-form section (400-step pieces), written into --out in place; "
+                               "<baselines>/<genre>/before, a checkpoint saved before metric positions, adds its rows")
 
     summary = commands.add_parser("model-summary", help="print a preset's layers and parameter count")
     summary.add_argument("--preset", choices=tuple(PRESETS), default="default")
@@ -234,8 +237,16 @@ def cmd_evaluate(args) -> int:
     from .evaluation.baselines import train_paper_baseline
     from .evaluation.evaluate import evaluate_genre
     from .evaluation.metrics import genre_accuracy
-    from .evaluation.report import evaluation_markdown, record_figures
+    from .evaluation.report import (
+        LONG_FORM_HEADING,
+        evaluation_markdown,
+        long_form_markdown,
+        record_figures,
+        with_section,
+    )
 
+    if args.long_form:
+        return _evaluate_long_form(args, genres)
     results = []
     for genre in genres:
         baseline = args.baselines / genre / "paper"
@@ -251,9 +262,39 @@ def cmd_evaluate(args) -> int:
         print(json.dumps({k: v for k, v in results[-1].items() if k != "_sets"}, default=float), file=sys.stderr)
     accuracy = genre_accuracy(results) if len(results) > 1 else None
     command = "genre-lstm evaluate" + "".join(f" --genre {g}" for g in (args.genre or []))
-    args.out.write_text(evaluation_markdown(results, command, accuracy), encoding="utf-8")
+    text = evaluation_markdown(results, command, accuracy)
+    long_form = [_long_form_of(args, genre) for genre in genres]
+    text = with_section(text, LONG_FORM_HEADING, long_form_markdown(long_form, command))
+    args.out.write_text(text, encoding="utf-8")
     for result in results:
         record_figures(result, (accuracy or {}).get(result["genre"]), command)
+    print(args.out)
+    return 0
+
+
+def _long_form_of(args, genre: str) -> dict:
+    """One genre's long-form figures, with the rows of the checkpoint saved before when it is kept."""
+    import json
+
+    from .evaluation.longform import evaluate_long_form
+    from .store.checkpoint import load_checkpoint
+
+    before = args.baselines / genre / "before"
+    print(f"long-form {genre} ...", file=sys.stderr)
+    result = evaluate_long_form(genre, previous=load_checkpoint(before) if before.is_dir() else None)
+    print(json.dumps(result, default=float), file=sys.stderr)
+    return result
+
+
+def _evaluate_long_form(args, genres: list[str]) -> int:
+    """Write (or replace) only the long-form section of ``args.out``."""
+    from .evaluation.report import LONG_FORM_HEADING, long_form_markdown, with_section
+
+    results = [_long_form_of(args, genre) for genre in genres]
+    command = "genre-lstm evaluate --long-form" + "".join(f" --genre {g}" for g in (args.genre or []))
+    document = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Evaluation\n"
+    args.out.write_text(with_section(document, LONG_FORM_HEADING, long_form_markdown(results, command)),
+                        encoding="utf-8")
     print(args.out)
     return 0
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from .errors import InvalidParameterError
 from .model.generate import GeneratedPiece, Progress, iter_generate
 from .model.tokenizer import transpose_steps
-from .music.events import GRID, Step, steps_duration_quarters
+from .music.events import COMMON_TIME, GRID, Step, meter_to_units, steps_duration_quarters
 from .music.midi_io import steps_to_midi_file
 from .music.render import MAX_SECONDS, StepsRenderer
 from .music.stream import GrowingFile
@@ -62,24 +62,31 @@ class Rendering:
     total: int
 
 
-def approximate_seconds(folder: Path, length: int, tempo_bpm: float | None = None) -> float:
-    """Seconds of music ``length`` steps make, from the average gap of the checkpoint's seed windows
-    (read from the folder alone, so a form can show it without loading the model)."""
-    gaps = [row[1] for s in layout.read_seeds(folder) for row in s.get("steps", [])]
-    quarters = sum(gaps) / len(gaps) / GRID if gaps else 0.5
+def approximate_seconds(folder: Path, length: int, tempo_bpm: float | None = None, bars: int | None = None) -> float:
+    """Seconds of music ``length`` steps (or ``bars`` bars) make, from the average gap and the
+    longest bar of the checkpoint's seed windows (read from the folder alone, so a form can show it
+    without loading the model)."""
+    seeds = layout.read_seeds(folder)
     tempo = tempo_bpm or layout.read_defaults(folder).get("tempo_bpm") or 100.0
+    if bars is not None:
+        meters = [tuple(where[1:3]) for s in seeds for where in (s.get("positions") or [])[-1:]]
+        bar = max((meter_to_units(m) for m in meters), default=meter_to_units(COMMON_TIME)) / GRID
+        return bars * bar * 60.0 / float(tempo)
+    gaps = [row[1] for s in seeds for row in s.get("steps", [])]
+    quarters = sum(gaps) / len(gaps) / GRID if gaps else 0.5
     return length * quarters * 60.0 / float(tempo)
 
 
 def check_music_length(folder: Path, request: GenerationRequest) -> None:
     """Refuse, before any work, a request whose music would play longer than can be rendered."""
-    seconds = approximate_seconds(folder, request.length + (request.seed_length if request.include_seed else 0),
-                                  request.tempo)
+    seed = approximate_seconds(folder, request.seed_length, request.tempo) if request.include_seed else 0.0
+    seconds = seed + approximate_seconds(folder, request.length, request.tempo, request.bars)
     if seconds > MAX_SECONDS:
-        longest = int(request.length * MAX_SECONDS / seconds)
+        amount, unit = (request.bars, "bars") if request.bars is not None else (request.length, "steps")
+        longest = int(amount * MAX_SECONDS / seconds)
         raise InvalidParameterError(
-            f"{request.length} steps would play for about {seconds / 60:.0f} minutes; the limit is "
-            f"{MAX_SECONDS // 60}: ask for at most {longest} steps or a faster tempo")
+            f"{amount} {unit} would play for about {seconds / 60:.0f} minutes; the limit is "
+            f"{MAX_SECONDS // 60}: ask for at most {longest} {unit} or a faster tempo")
 
 
 def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, out_dir: str | Path, *,

@@ -31,7 +31,8 @@ class Field:
     choices: tuple = ()
     label: str = ""  # the form's label
     help: str = ""  # the command line's help
-    zero_is_default: bool = False  # 0 means "the checkpoint's default" (tempo)
+    zero_is_default: bool = False  # 0 means "the checkpoint's default" (tempo) or "off" (bars)
+    none_text: str = "the genre's"  # what an unset value means, for the help
 
     @property
     def flag(self) -> str:
@@ -39,7 +40,7 @@ class Field:
 
     @property
     def default_text(self) -> str:
-        return "the genre's" if self.default is None else str(self.default)
+        return self.none_text if self.default is None else str(self.default)
 
     @property
     def words(self) -> str:
@@ -72,7 +73,7 @@ class Field:
 
     def out_of_range(self, value) -> str:
         whole = "a whole number" if self.kind is int else "a number"
-        default = " (0 = the genre's)" if self.zero_is_default else ""
+        default = f" (0 = {self.none_text})" if self.zero_is_default else ""
         return f"{self.words} must be {whole} from {number_text(self.low)} to {number_text(self.high)}{default}, not {value!r}"
 
 
@@ -112,6 +113,9 @@ def _to_choice(field: Field, value) -> str:
 FIELDS: tuple[Field, ...] = (
     Field("length", int, 500, 1, 2000, label="Length (steps)",
           help="steps to generate (the paper: 500)"),
+    Field("bars", int, None, 1, 200, label="Length in bars (0 = use the steps)",
+          help="generate this many bars instead, ending at a bar line (a seed ending mid-bar has its bar "
+               "finished first)", zero_is_default=True, none_text="off: the length in steps"),
     Field("seed_length", int, 100, 1, 1000, label="Seed steps to use", help="seed steps to use, from the end"),
     Field("rhythm", str, None, choices=RHYTHMS, label="Rhythm (learned, or the paper's random offsets)",
           help="learned durations and gaps, or the paper's random offsets"),
@@ -139,6 +143,7 @@ class GenerationRequest:
     """One generation: how long, which rhythm, how random, how it sounds, how many variations."""
 
     length: int = FIELD["length"].default
+    bars: int | None = None  # when set, the length is in bars (ending at a bar line), not steps
     seed_length: int = FIELD["seed_length"].default
     rhythm: str | None = None
     offset_min: float = FIELD["offset_min"].default
@@ -185,6 +190,11 @@ class GenerationRequest:
             top_k=defaults.top_k if self.top_k is None else self.top_k,
             tempo=float(defaults.tempo_bpm) if self.tempo is None else self.tempo,
             instrument=str(defaults.program) if self.instrument is None else self.instrument)
+
+    @property
+    def step_budget(self) -> int:
+        """The most steps to sample: the length, or for a request in bars the longest length allowed."""
+        return self.length if self.bars is None else int(FIELD["length"].high)
 
     @property
     def program(self) -> int:

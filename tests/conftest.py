@@ -58,11 +58,13 @@ def irish_pieces(oneills_path):
     return read_pieces([oneills_path]).pieces
 
 
-def _train_tiny(pieces, folder, preset):
+def _train_tiny(pieces, folder, preset, **options):
+    """Train a narrow ``preset`` network two epochs on ``pieces`` (``options``: ModelConfig fields)."""
     from genre_lstm.store.checkpoint import GenerationDefaults
     from genre_lstm.training.train import TrainSettings, train_checkpoint
 
     model = {"units": [48, 48], "embed_dim": 16} if preset == "default" else {"units": [16, 16, 16], "dense_units": 16}
+    model.update(options)
     settings = TrainSettings(preset=preset, epochs=2, batch_size=32, model=model, verbose=0, random_seed=1)
     train_checkpoint(pieces, folder, settings=settings,
                      defaults=GenerationDefaults(name=f"tiny-{preset}", tempo_bpm=120, program=40))
@@ -79,6 +81,14 @@ def tiny_checkpoint_dir(irish_pieces, tmp_path_factory) -> Path:
 def tiny_paper_dir(irish_pieces, tmp_path_factory) -> Path:
     """A paper-preset checkpoint (narrow layers) trained briefly on the same tunes."""
     return _train_tiny(irish_pieces[:12], tmp_path_factory.mktemp("tiny-paper") / "ck", "paper")
+
+
+@pytest.fixture(scope="session")
+def tiny_conditioned_dir(irish_pieces, tmp_path_factory) -> Path:
+    """A default-preset checkpoint with every input and feature its family has: metric positions,
+    range conditioning, pitch and top-line features (trained briefly on 24 of the same tunes)."""
+    return _train_tiny(irish_pieces[:24], tmp_path_factory.mktemp("tiny-conditioned") / "ck", "default",
+                       metric_position=True, range_conditioning=True, pitch_features=True, top_line_features=True)
 
 
 @pytest.fixture(scope="session")

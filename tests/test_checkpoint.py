@@ -55,3 +55,12 @@ def test_corrupted_weights_are_a_clear_error(tiny_checkpoint_dir, tmp_path):
     (broken / "model.weights.h5").write_bytes(b"\x89HDF\r\n garbage")
     with pytest.raises(CheckpointError, match="weights do not load"):
         load_checkpoint(broken)
+
+
+def test_a_checkpoint_is_saved_again_over_itself(tiny_checkpoint, tmp_path):
+    from genre_lstm.store.checkpoint import load_checkpoint, save_checkpoint
+
+    for _ in range(2):  # Keras leaves an empty assets folder that it would refuse to save over
+        save_checkpoint(tmp_path / "again", tiny_checkpoint.model, tiny_checkpoint.config, tiny_checkpoint.vocab)
+    assert not (tmp_path / "again" / "assets").exists()
+    assert load_checkpoint(tmp_path / "again").config == tiny_checkpoint.config

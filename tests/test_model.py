@@ -5,6 +5,7 @@ from genre_lstm.model.network import (
     ModelConfig,
     build_model,
     inference_models,
+    input_names,
     pitch_feature_table,
     rhythm_tables,
     set_pitch_tables,
@@ -22,8 +23,9 @@ def test_paper_preset_is_fig5_layer_for_layer():
     assert model.count_params() == 7_381_077
 
 
-@pytest.mark.parametrize("features", [{}, {"pitch_features": True},
-                                      {"pitch_features": True, "top_line_features": True}])
+@pytest.mark.parametrize("features", [{"metric_position": False}, {}, {"pitch_features": True},
+                                      {"pitch_features": True, "top_line_features": True},
+                                      {"range_conditioning": True}])
 def test_step_model_matches_the_full_model_at_every_step(features):
     config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, **features)
     model = build_model(config)
@@ -32,8 +34,11 @@ def test_step_model_matches_the_full_model_at_every_step(features):
     prime, step = inference_models(model, config)
     tables = rhythm_tables(model)
     rng = np.random.default_rng(0)
-    history = [rng.integers(0, n, (3, 31)).astype("int32") for n in (40, 48, 49)]
-    inputs = dict(zip(("token", "duration", "shift"), (h[:, :30] for h in history)))
+    sizes = {"token": 40, "duration": config.n_durations, "shift": config.n_shifts, "position": 97, "meter": 18,
+             "low": 128, "high": 128}
+    names = input_names(config)
+    history = [rng.integers(0, sizes[name], (3, 31)).astype("int32") for name in names]
+    inputs = dict(zip(names, (h[:, :30] for h in history)))
     inputs.update(next_token=history[0][:, 1:], next_duration=history[1][:, 1:])
     full = model(inputs, training=False)
     outputs = [np.asarray(x) for x in prime([h[:, :1] for h in history], training=False)]

@@ -8,13 +8,17 @@ import pytest
 from genre_lstm.errors import InvalidParameterError
 from genre_lstm.model.backend import choose_engine, device_description
 from genre_lstm.model.generate import StepRunner, generate
+from genre_lstm.model.tokenizer import N_METERS, N_POSITIONS
 from genre_lstm.request import GenerationRequest
 from genre_lstm.store.checkpoint import load_checkpoint
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
-# a trained default model, a trained paper model (its BatchNormalizations have moved from their
-# start), a shipped pitch-feature checkpoint and one with top-line features too
-CHECKPOINTS = ["tiny_checkpoint_dir", "tiny_paper_dir", SHIPPED / "irish-fiddle", SHIPPED / "baroque-chorale"]
+# a trained default model (with metric positions), one with every input and feature of its family
+# (range conditioning too), a trained paper model (its BatchNormalizations have moved from their
+# start), a shipped pitch-feature checkpoint with metric positions, a shipped range-conditioned one,
+# and a shipped one saved before metric positions, with top-line features
+CHECKPOINTS = ["tiny_checkpoint_dir", "tiny_conditioned_dir", "tiny_paper_dir", SHIPPED / "irish-fiddle",
+               SHIPPED / "chinese-folk", SHIPPED / "baroque-chorale"]
 
 
 @pytest.fixture(params=CHECKPOINTS, ids=lambda c: c if isinstance(c, str) else c.name)
@@ -23,10 +27,22 @@ def checkpoint_dir(request):
 
 
 def seed_inputs(runner: StepRunner, checkpoint, variations: int) -> list[np.ndarray]:
-    """A real held-out seed window, encoded as the sampler encodes it, once per variation."""
+    """A real held-out seed window, encoded as the sampler encodes it, with each step's place in
+    its bar and the seed's register, once per variation."""
     encoded = checkpoint.vocab.encode_seed(checkpoint.seed_steps(0))
     ids = (encoded.tokens, encoded.durations, encoded.shifts)
-    return runner.inputs(*(np.tile(part, (variations, 1)) for part in ids))
+    conditions = {"position": encoded.positions, "meter": encoded.meters, "low": encoded.lows, "high": encoded.highs}
+    return runner.inputs(*(np.tile(part, (variations, 1)) for part in ids),
+                         {name: np.tile(part, (variations, 1)) for name, part in conditions.items()})
+
+
+def random_step_inputs(runner: StepRunner, checkpoint, rng, variations: int) -> list[np.ndarray]:
+    """One step's inputs drawn at random over each input's whole range of ids."""
+    config = checkpoint.config
+    sizes = {"token": len(checkpoint.vocab), "duration": config.n_durations, "shift": config.n_shifts,
+             "position": N_POSITIONS, "meter": N_METERS, "low": 128, "high": 128}
+    ids = {name: rng.integers(0, size, (variations, 1)) for name, size in sizes.items()}
+    return runner.inputs(ids.pop("token"), ids.pop("duration"), ids.pop("shift"), ids)
 
 
 def test_numpy_and_keras_give_the_same_logits_from_the_same_states(checkpoint_dir):
@@ -41,9 +57,9 @@ def test_numpy_and_keras_give_the_same_logits_from_the_same_states(checkpoint_di
     states = [np.asarray(s) for s in keras_states]
     rng = np.random.default_rng(0)
     for _ in range(5):
-        ids = [rng.integers(2, size, (3, 1)) for size in (len(checkpoint.vocab), 48, 49)]
-        keras_scores, keras_next = keras_runner.step(keras_runner.inputs(*ids), states)
-        numpy_scores, _ = numpy_runner.step(numpy_runner.inputs(*ids), states)
+        inputs = random_step_inputs(keras_runner, checkpoint, rng, variations=3)
+        keras_scores, keras_next = keras_runner.step(inputs, states)
+        numpy_scores, _ = numpy_runner.step(inputs, states)
         for ours, reference in zip(numpy_scores, keras_scores):
             np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-5)
         states = [np.asarray(s) for s in keras_next]
@@ -69,3 +85,9 @@ def test_a_cpu_runs_numpy_and_a_gpu_keras_unless_told_otherwise(monkeypatch):
     monkeypatch.setenv("GENRE_LSTM_ENGINE", "torch")
     with pytest.raises(InvalidParameterError):
         choose_engine()
+
+
+def test_the_conditioned_model_takes_every_input_its_family_has(tiny_conditioned_dir):
+    config = load_checkpoint(tiny_conditioned_dir).config
+    assert config.family.input_names(config) == ("token", "duration", "shift", "position", "meter", "low", "high")
+    assert config.pitch_features and config.top_line_features

@@ -39,7 +39,10 @@ def test_every_limited_field_accepts_its_bounds_and_refuses_beyond(field):
     partner = PARTNERS.get(field.name, {})
     for inside in (field.low, field.high):
         assert getattr(GenerationRequest.from_values(**{field.name: inside}, **partner), field.name) == inside
-    for outside in (field.low - step, field.high + step, math.nan, math.inf, "many", True, [1]):
+    if field.zero_is_default:
+        assert getattr(GenerationRequest.from_values(**{field.name: 0}, **partner), field.name) is None
+    below = () if field.zero_is_default and field.low - step == 0 else (field.low - step,)
+    for outside in (*below, field.high + step, math.nan, math.inf, "many", True, [1]):
         with pytest.raises(InvalidParameterError, match=f"{field.words} must be"):
             GenerationRequest.from_values(**{field.name: outside}, **partner)
 

@@ -52,8 +52,9 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
     positions = window_positions(held_out, length)[:max(generated_count, 100)]
     real = [held_out[i].steps[at:at + length] for i, at in positions]
     contexts = [held_out[i].steps[max(0, at - 64):at] for i, at in positions]
-    ours = _continue_each(checkpoint, contexts, length, "learned")
-    random_rhythm = _continue_each(checkpoint, contexts, length, "random")
+    openings = [(w[0].position, w[0].meter) if w[0].position is not None else None for w in real]
+    ours = _continue_each(checkpoint, contexts, openings, length, "learned")
+    random_rhythm = _continue_each(checkpoint, contexts, openings, length, "random")
     stream = pieces_to_stream(split.train, checkpoint.vocab)
     markov = {n: _markov_pieces(MarkovChain(n).fit(stream), checkpoint.vocab, contexts, length) for n in (3, 5)}
     train_positions = window_positions(split.train, length)
@@ -80,14 +81,16 @@ def window_positions(pieces: list[Piece], length: int) -> list[tuple[int, int]]:
     return [positions[j] for j in order]
 
 
-def _continue_each(checkpoint, contexts, length, rhythm) -> list[list[Step]]:
+def _continue_each(checkpoint, contexts, openings, length, rhythm) -> list[list[Step]]:
+    """Each context continued; a window at a piece's start (no context) begins where the real one
+    does in its bar and meter."""
     from ..model.generate import generate
     from ..request import GenerationRequest
 
     pieces = []
-    for k, context in enumerate(contexts):
+    for k, (context, opening) in enumerate(zip(contexts, openings)):
         settings = GenerationRequest(length=length, rhythm=rhythm, random_seed=1000 + k)
-        pieces.append(generate(checkpoint, context, settings)[0].steps)
+        pieces.append(generate(checkpoint, context, settings, opening=opening)[0].steps)
     return pieces
 
 

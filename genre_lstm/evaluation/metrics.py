@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..model.network import input_names
+from ..model.presets import TEACHER_INPUTS
 from ..model.tokenizer import RARE_ID, EncodedPiece, Vocabulary
 from ..music.events import Step
 from ..training.corpus import Piece
@@ -87,11 +89,15 @@ def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch
         group = ordered[start:start + batch]
         encoded = [exact_stream([p], vocab) for p in group]
         width = max(len(e.tokens) for e, _ in encoded)
-        names = ("token", "duration", "shift", "next_token", "next_duration")
-        arrays = {h: np.zeros((len(group), width), np.int32) for h in names}
+        arrays = {}
         for row, (e, _) in enumerate(encoded):
-            for name, values in zip(names, (e.tokens, e.durations, e.shifts, e.tokens[1:], e.durations[1:])):
-                arrays[name][row, :len(values)] = values
+            # the teacher-forced rhythm terms and the metric inputs are those of the step being predicted
+            given = {"token": e.tokens, "duration": e.durations, "shift": e.shifts, "next_token": e.tokens[1:],
+                     "next_duration": e.durations[1:], "position": e.positions[1:], "meter": e.meters[1:],
+                     "low": e.lows, "high": e.highs}
+            for name in input_names(checkpoint.config) + TEACHER_INPUTS:
+                values = given[name]
+                arrays.setdefault(name, np.zeros((len(group), width), np.int32))[row, :len(values)] = values
         outputs = model(arrays, training=False)
         for row, (e, sets) in enumerate(encoded):
             n = len(e.tokens) - 1

@@ -1,7 +1,10 @@
 """Continuing a seed: a generator that yields progress, and a function that consumes it.
 
 Stateful: the seed runs through the network once (``prime``), then one step at a time carries the
-LSTM states (``step``), so each new step costs one pass over the weights. The paper's own loop,
+LSTM states (``step``), so each new step costs one pass over the weights. Each step's place in its
+bar follows from the seed's (its last step's position plus its gap, in the seed's last meter), so a
+model with ``metric_position`` is told where the step it predicts falls, and a request in bars or
+with a natural ending stops at a bar line. The paper's own loop,
 which re-runs a 100-token window through the whole network for every step, is kept as
 ``paper_window_generate``: the baseline the benchmarks compare against.
 """
@@ -9,15 +12,15 @@ which re-runs a 100-token window through the whole network for every step, is ke
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 import numpy as np
 
-from ..music.events import Step
+from ..music.events import COMMON_TIME, GRID, Step, meter_to_units, next_position, place_steps, units_to_bar_end
 from ..request import GenerationRequest
 from .backend import choose_engine, compile_inference
-from .network import ModelConfig, inference_models, input_names, rhythm_tables
+from .network import ModelConfig, inference_models, output_names, rhythm_tables
 from .numpy_step import numpy_inference
 from .sampling import (
     greedy_indices,
@@ -25,7 +28,7 @@ from .sampling import (
     scores_to_probabilities,
     uniform_draws,
 )
-from .tokenizer import END_ID, RARE_ID, EncodedPiece, duration_class, shift_class
+from .tokenizer import END_ID, RARE_ID, EncodedPiece, meter_class, position_class
 
 PAPER_WINDOW = 100
 PROGRESS_EVERY_S = 0.25  # at most this often: each Progress costs a caller such as the app a round trip
@@ -61,7 +64,7 @@ class StepRunner:
     def __init__(self, model, config: ModelConfig, engine: str | None = None):
         self.config = config
         self.engine = engine or choose_engine()
-        self.outputs = len(input_names(config))
+        self.outputs = len(output_names(config))
         if self.engine == "numpy":
             inference = numpy_inference(model, config)
             self._prime, self._step = inference.prime, inference.step
@@ -71,9 +74,11 @@ class StepRunner:
             self._step = compile_inference(step, numpy_outputs=self.outputs, fixed_shapes=True)
         self.tables = rhythm_tables(model) if config.has_rhythm else {}
 
-    def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list[np.ndarray]:
-        """(B, T) id arrays -> the network's input list, as the model family takes them."""
-        return self.config.family.feed(self.config, tokens, durations, shifts)
+    def inputs(self, tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray,
+               conditions: dict | None = None) -> list[np.ndarray]:
+        """(B, T) id arrays -> the network's input list, as the model family takes them
+        (``conditions``: its other inputs by name, see ``Preset.feed``)."""
+        return self.config.family.feed(self.config, tokens, durations, shifts, conditions)
 
     def prime(self, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         out = self._prime(inputs)
@@ -84,27 +89,133 @@ class StepRunner:
         return out[: self.outputs], out[self.outputs:]
 
 
-def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> Iterator[Progress | list[GeneratedPiece]]:
-    """Yield ``Progress`` while sampling, then the list of generated pieces (one per variation)."""
+def seed_as_placed(seed: list[Step], settings: GenerationRequest, config: ModelConfig) -> list[Step]:
+    """The seed window the model continues, with places in bars where they are needed: a seed whose
+    bars are not known (saved before positions were kept) starts on a 4/4 bar line when the model
+    sees positions or the request ends at a bar line, and stays unplaced otherwise (as before)."""
+    window = seed[-settings.seed_length:] if seed else []
+    known = all(step.position is not None and step.meter is not None for step in window)
+    needed = config.metric_position or settings.bars is not None or settings.natural_ending
+    return place_steps(window) if window and needed and not known else window
+
+
+@dataclass
+class _Timeline:
+    """One variation's place in its bars while it is generated: where the next step falls, and
+    where a request in bars ends (grid units from the continuation's first onset)."""
+
+    position: int | None
+    meter: tuple[int, int] | None
+    elapsed: int = 0
+    end: int | None = None
+
+    @classmethod
+    def after(cls, seed: list[Step], bars: int | None, placed: bool, opening=None) -> "_Timeline":
+        if seed:
+            position, meter = next_position(seed[-1]), seed[-1].meter
+        else:
+            position, meter = opening or ((0, COMMON_TIME) if placed else (None, None))
+        timeline = cls(position, meter)
+        if bars is not None:
+            bar = meter_to_units(meter or COMMON_TIME)
+            timeline.end = (bar - (position or 0)) % bar + bars * bar
+        return timeline
+
+    def place(self, step: Step) -> Step:
+        """``step`` at this timeline's next position (cut at the end of a request in bars); advances."""
+        shift = round(step.shift * GRID)
+        if self.end is not None and self.elapsed + shift >= self.end:
+            left = self.end - self.elapsed
+            step = replace(step, duration=min(step.duration, left / GRID), shift=left / GRID)
+            shift = left
+        placed = step if self.position is None else replace(step, position=self.position, meter=self.meter)
+        if self.position is not None:
+            self.position = (self.position + shift) % meter_to_units(self.meter)
+        self.elapsed += shift
+        return placed
+
+    @property
+    def finished(self) -> bool:
+        return self.end is not None and self.elapsed >= self.end
+
+
+def end_at_bar_line(steps: list[Step]) -> list[Step]:
+    """A naturally ended piece: its last step held to the first bar line after it sounds."""
+    if not steps or steps[-1].position is None:
+        return steps
+    last = steps[-1]
+    held = units_to_bar_end(last, round(last.duration * GRID)) / GRID
+    return steps[:-1] + [replace(last, duration=held, shift=held)]
+
+
+def cut_at_last_bar_line(steps: list[Step]) -> list[Step]:
+    """A piece in bars that used up its steps before its last bar: cut back to the last bar line it
+    crossed (unchanged when it crossed none)."""
+    if not steps or steps[0].position is None:
+        return steps
+    bar, start = meter_to_units(steps[0].meter), steps[0].position
+    line = (start + sum(round(s.shift * GRID) for s in steps)) // bar * bar
+    kept, at = [], start
+    for step in steps:
+        if line <= start or at >= line:
+            break
+        shift = round(step.shift * GRID)
+        if at + shift >= line:
+            step = replace(step, duration=min(step.duration, (line - at) / GRID), shift=(line - at) / GRID)
+        kept.append(step)
+        at += shift
+    return kept or steps
+
+
+def seed_range(steps: list[Step]) -> dict[str, int]:
+    """The register a model with ``range_conditioning`` is asked to keep: the seed's lowest and
+    highest pitch (0 and 0, "not known", without a seed)."""
+    pitches = [p for step in steps for p in step.pitches]
+    return {"low": min(pitches), "high": max(pitches)} if pitches else {"low": 0, "high": 0}
+
+
+def _metric_classes(steps: list[Step], after: _Timeline) -> tuple[np.ndarray, np.ndarray]:
+    """Position and meter classes of the step after each of [end token] + ``steps``."""
+    followers = steps + [Step((), 0.0, 0.0, after.position, after.meter)]
+    return (np.array([position_class(s) for s in followers], np.int32),
+            np.array([meter_class(s.meter) for s in followers], np.int32))
+
+
+def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
+                  opening: tuple[int, tuple[int, int]] | None = None) -> Iterator[Progress | list[GeneratedPiece]]:
+    """Yield ``Progress`` while sampling, then the list of generated pieces (one per variation).
+
+    ``opening``: without a seed, the position and time signature of the first step (else a 4/4 bar
+    line), so a piece can be begun in the meter of the one it stands for."""
     started = time.perf_counter()
     config, vocab = checkpoint.config, checkpoint.vocab
     settings = request.for_checkpoint(checkpoint)
-    encoded = vocab.encode_seed(seed[-settings.seed_length:]) if seed else EncodedPiece(*(np.zeros(0, np.int32),) * 3)
+    window = seed_as_placed(seed, settings, config)
+    encoded = vocab.encode_seed(window) if window else EncodedPiece(*(np.zeros(0, np.int32),) * 3)
+    seed_steps = [replace(made, position=given.position, meter=given.meter)
+                  for made, given in zip(vocab.decode(encoded.tokens, encoded.durations, encoded.shifts), window)]
     runner = checkpoint.runner
     count = settings.variations
+    placed = (seed_steps[-1].position is not None) if seed_steps else (
+        config.metric_position or settings.bars is not None or settings.natural_ending)
+    timelines = [_Timeline.after(seed_steps, settings.bars, placed, opening) for _ in range(count)]
     # Every training piece follows an end token (duration and shift classes 0), so the seed does too.
     prefix = [np.concatenate([[first], part]).astype(np.int32)
               for first, part in zip((END_ID, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts))]
-    scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix)))
+    register = seed_range(seed_steps)
+    conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))),
+                  **{name: np.full(len(prefix[0]), pitch, np.int32) for name, pitch in register.items()}}
+    scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix),
+                                                {k: np.tile(v, (count, 1)) for k, v in conditions.items()}))
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
     banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]
     learned = settings.rhythm == "learned"
     made: list[list[Step]] = [[] for _ in range(count)]
-    seed_steps = vocab.decode(encoded.tokens, encoded.durations, encoded.shifts)
     ended = [False] * count
     are_logits = config.family.outputs_logits
+    budget = settings.step_budget
     next_report = 0.0  # the first Progress comes after 10 steps, so a renderer can start at once
-    for index in range(settings.length):
+    for index in range(budget):
         draws = uniform_draws(generators, 3)
         probabilities = scores_to_probabilities(scores[0], temperature=settings.temperature,
                                                 top_k=settings.top_k, banned=banned, are_logits=are_logits)
@@ -118,35 +229,55 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest) -> I
             # a zero gap would merge two steps into one chord: only end tokens have it in training
             shifts = sample_indices(scores_to_probabilities(shift_scores, temperature=settings.temperature,
                                                             banned=[0]), draws[:, 2])
-            rhythm = [((int(d) + 1) / vocab.grid, int(s) / vocab.grid) for d, s in zip(durations, shifts)]
+            rhythm = [(vocab.class_to_duration(d), vocab.class_to_shift(s)) for d, s in zip(durations, shifts)]
         else:
             offsets = settings.offset_min + draws[:, 2] * (settings.offset_max - settings.offset_min)
             rhythm = [(QUARTER, float(o)) for o in offsets]
-            durations = np.array([duration_class(QUARTER)] * count)
-            shifts = np.array([shift_class(o) for o in offsets])
+            durations = np.array([vocab.duration_class(QUARTER)] * count)
+            shifts = np.array([vocab.shift_class(o) for o in offsets])
         for k in range(count):
             if ended[k]:
                 continue
             if tokens[k] == END_ID:
                 ended[k] = True
+                made[k] = end_at_bar_line(made[k])
             else:
-                made[k].append(Step(vocab.pitches_of(int(tokens[k])), *rhythm[k]))
+                made[k].append(timelines[k].place(Step(vocab.pitches_of(int(tokens[k])), *rhythm[k])))
+                ended[k] = timelines[k].finished
         if all(ended):
             break
         if index % 10 == 9 and time.perf_counter() >= next_report:
-            yield Progress(index + 1, settings.length, tuple(made), seed_steps)
+            yield Progress(*_progress(index + 1, settings, timelines, ended), tuple(made), seed_steps)
             next_report = time.perf_counter() + PROGRESS_EVERY_S
-        if index + 1 < settings.length:
-            scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None]), states)
-    yield Progress(settings.length, settings.length)
+        if index + 1 < budget:
+            following = {"position": [[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines],
+                         "meter": [[meter_class(t.meter)] for t in timelines],
+                         **{name: [[pitch]] * count for name, pitch in register.items()}}
+            scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None],
+                                                       {k: np.array(v, np.int32) for k, v in following.items()}),
+                                         states)
+    total = settings.bars if settings.bars is not None else settings.length
+    yield Progress(total, total)
     elapsed = time.perf_counter() - started
-    yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, ended[k], elapsed) for k in range(count)]
+    natural = [ended[k] and not timelines[k].finished for k in range(count)]
+    if settings.bars is not None:
+        made = [steps if ended[k] else cut_at_last_bar_line(steps) for k, steps in enumerate(made)]
+    yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, natural[k], elapsed) for k in range(count)]
+
+
+def _progress(steps: int, settings: GenerationRequest, timelines: list[_Timeline], ended: list[bool]) -> tuple[int, int]:
+    """(done, total): steps of a request in steps, whole bars of the slowest variation of one in bars."""
+    if settings.bars is None:
+        return steps, settings.length
+    going = [t for t, stop in zip(timelines, ended) if not stop] or timelines
+    slowest = min(t.elapsed for t in going)
+    return min(settings.bars, slowest * settings.bars // max(1, going[0].end)), settings.bars
 
 
 def generate(checkpoint, seed: list[Step], request: GenerationRequest,
-             on_progress: Callable[[Progress], None] | None = None) -> list[GeneratedPiece]:
+             on_progress: Callable[[Progress], None] | None = None, **options) -> list[GeneratedPiece]:
     """Run ``iter_generate`` to the end, reporting progress to ``on_progress``."""
-    for item in iter_generate(checkpoint, seed, request):
+    for item in iter_generate(checkpoint, seed, request, **options):
         if isinstance(item, Progress):
             if on_progress:
                 on_progress(item)
@@ -177,7 +308,7 @@ def paper_window_generate(checkpoint, seed: list[Step], length: int, *, offset_m
         token = int(greedy_indices(scores)[0])
         offset = float(rng.uniform(offset_min, offset_max))
         history.append(token)
-        rhythm[0].append(duration_class(QUARTER))
-        rhythm[1].append(shift_class(offset))
+        rhythm[0].append(vocab.duration_class(QUARTER))
+        rhythm[1].append(vocab.shift_class(offset))
         steps.append(Step(vocab.pitches_of(token), QUARTER, offset))
     return steps

@@ -32,6 +32,8 @@ class ModelConfig:
     n_shifts: int = N_SHIFTS
     pitch_features: bool = False  # default preset: tokens also seen and scored through their pitches
     top_line_features: bool = False  # with pitch_features: each token's highest pitch is a feature of its own
+    metric_position: bool = False  # default preset: sees the position in its bar of the step it predicts
+    range_conditioning: bool = False  # default preset: sees the piece's lowest and highest pitch (the seed's)
 
     def __post_init__(self) -> None:
         self.units = [int(u) for u in self.units]
@@ -96,8 +98,13 @@ def _build(config: ModelConfig):
 
 
 def input_names(config: ModelConfig) -> tuple[str, ...]:
-    """Order of the non-state inputs and outputs of the inference models."""
-    return config.family.input_names
+    """Order of the non-state inputs of the inference models."""
+    return config.family.input_names(config)
+
+
+def output_names(config: ModelConfig) -> tuple[str, ...]:
+    """Order of the non-state outputs of the inference models."""
+    return config.family.output_names
 
 
 def inference_models(model, config: ModelConfig):
@@ -105,31 +112,36 @@ def inference_models(model, config: ModelConfig):
 
     prime: [seed inputs (B, T)...] -> [outputs at the last position..., h0, c0, h1, c1, ...];
     step: [one position (B, 1)..., h0, c0, ...] -> the same. Inputs are ``input_names(config)``
-    (the paper preset takes its scaled ids as one (B, T, 1) float input); outputs are logits
-    (default) or probabilities (paper), in the same order.
+    (the paper preset takes its scaled ids as one (B, T, 1) float input); outputs are
+    ``output_names(config)``, logits (default) or probabilities (paper).
     """
     import keras
 
     family = config.family
     layers = {layer.name: layer for layer in model.layers}
-    names = family.input_names
+    names = family.output_names
 
     def flat(inputs, states, one_step=False):
-        outputs, new_states = family.forward(config, layers, family.as_inputs(inputs), states,
+        outputs, new_states = family.forward(config, layers, family.as_inputs(config, inputs), states,
                                              training_graph=False, one_step=one_step)
         return [outputs[name] for name in names] + new_states
 
-    seed = family.inference_inputs(None)
+    seed = family.inference_inputs(config, None)
     prime = keras.Model(seed, flat(seed, None), name="prime")
-    one = family.inference_inputs(1)
+    one = family.inference_inputs(config, 1)
     states = [keras.Input((units,)) for units in config.units for _ in ("h", "c")]
     step = keras.Model(one + states, flat(one, states, one_step=True), name="step")
     return prime, step
 
 
-def check_vocab_fits(config: ModelConfig, vocab_size: int, where: str) -> None:
-    """Refuse a checkpoint whose vocabulary and model disagree, before any weight is read."""
-    if config.vocab_size != vocab_size:
+def check_vocab_fits(config: ModelConfig, vocab, where: str) -> None:
+    """Refuse a checkpoint whose vocabulary and model disagree (tokens, or rhythm classes of
+    another vocabulary version), before any weight is read."""
+    if config.vocab_size != len(vocab):
         raise CheckpointError(
-            f"{where}: the model expects {config.vocab_size} tokens but the vocabulary has {vocab_size}"
+            f"{where}: the model expects {config.vocab_size} tokens but the vocabulary has {len(vocab)}"
         )
+    if (config.n_durations, config.n_shifts) != (vocab.n_durations, vocab.n_shifts):
+        raise CheckpointError(
+            f"{where}: the model has {config.n_durations} duration and {config.n_shifts} gap classes but its "
+            f"vocabulary (version {vocab.version}) has {vocab.n_durations} and {vocab.n_shifts}")

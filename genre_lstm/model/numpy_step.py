@@ -6,10 +6,11 @@ Keras inference models stay the reference (a test holds both to the same logits)
 for GPUs.
 
 Inference-only rewrites of the same arithmetic, done once at load: each LSTM's input and recurrent
-kernels are stacked so a step is one product per layer; the default family's embedding tables are
-multiplied into the first LSTM's kernel, so its input product becomes three row look-ups; the
-pitch-score table is multiplied into the token head; the paper family's BatchNormalizations (moving
-statistics) are multiplied into the Dense layer after each.
+kernels are stacked so a step is one product per layer; the default family's embedding tables
+(token, duration and shift, and the position, meter and register ones of a checkpoint that has
+them) are multiplied into the first LSTM's kernel, so its input product becomes one row look-up
+per input; the pitch-score table is multiplied into the token head; the paper family's
+BatchNormalizations (moving statistics) are multiplied into the Dense layer after each.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class NumpyInference:
         # (input + units, 4 units): [x, h] @ stacked is x @ kernel + h @ recurrent_kernel
         self.stacked = [np.concatenate([kernel, recurrent]) for kernel, recurrent, _ in lstms]
         self.biases = [bias for _, _, bias in lstms]
-        self.input_count = len(config.family.input_names)
+        self.input_count = len(config.family.input_names(config))
 
     def prime(self, inputs: list) -> list:
         """The whole seed (B, T) at once per layer for the input products, then step by step."""
@@ -82,7 +83,7 @@ class NumpyInference:
         raise NotImplementedError
 
     def heads(self, last: np.ndarray) -> list:
-        """The outputs at the last position, in ``input_names`` order."""
+        """The outputs at the last position, in ``output_names`` order."""
         raise NotImplementedError
 
 
@@ -108,8 +109,9 @@ class PaperNumpyInference(NumpyInference):
 
 
 class SequenceNumpyInference(NumpyInference):
-    """The default family: the three embeddings (and the pitch projection) looked up as rows of the
-    first LSTM's input product; the three heads as one product, the pitch scores folded in."""
+    """The default family: each input's embedding (the token's with its pitch projection) looked up
+    as rows of the first LSTM's input product; the three heads as one product, the pitch scores
+    folded in."""
 
     def __init__(self, model, config: ModelConfig):
         super().__init__(model, config)
@@ -118,9 +120,8 @@ class SequenceNumpyInference(NumpyInference):
         self.head_weights, self.head_sizes = heads_to_one_dense(self.weights, config)
 
     def first_layer_inputs(self, inputs: list) -> np.ndarray:
-        tokens, durations, shifts = (np.asarray(x).T for x in inputs)
-        tables = self.input_tables
-        return tables["token"][tokens] + tables["duration"][durations] + tables["shift"][shifts]
+        names = self.config.family.input_names(self.config)
+        return sum(self.input_tables[name][np.asarray(ids).T] for name, ids in zip(names, inputs))
 
     def heads(self, last: np.ndarray) -> list:
         kernel, bias = self.head_weights
@@ -152,15 +153,14 @@ def batch_norm_into_dense(norm: list, epsilon: float, dense: list) -> tuple[np.n
 
 
 def embeddings_to_first_lstm_tables(weights: dict, config: ModelConfig, first_stacked: np.ndarray) -> dict:
-    """Each head's embedding table times the first LSTM's input kernel: (ids, 4 units) rows to look up.
-    With pitch features the token's pitch projection is part of its embedding row."""
+    """Each input's embedding table times the first LSTM's input kernel, by input name: (ids, 4 units)
+    rows to look up and sum, as the network sums the embeddings before that kernel. With pitch
+    features the token's pitch projection is part of its embedding row."""
     kernel = first_stacked[: config.embed_dim]
-    token = weights["token_embedding"][0]
+    tables = {name: weights[f"{name}_embedding"][0] for name in config.family.input_names(config)}
     if config.pitch_features:
-        token = token + weights["token_pitches"][0] @ weights["pitch_embedding"][0]
-    return {"token": token @ kernel,
-            "duration": weights["duration_embedding"][0] @ kernel,
-            "shift": weights["shift_embedding"][0] @ kernel}
+        tables["token"] = tables["token"] + weights["token_pitches"][0] @ weights["pitch_embedding"][0]
+    return {name: table @ kernel for name, table in tables.items()}
 
 
 def heads_to_one_dense(weights: dict, config: ModelConfig) -> tuple[tuple[np.ndarray, np.ndarray], list[int]]:

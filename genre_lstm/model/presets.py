@@ -4,7 +4,11 @@ trained and read. Code elsewhere asks a config's preset (``preset_of``) instead 
 ``paper``: the reference paper's Fig. 5 layer for layer, fed ids divided by the vocabulary size on a
 100-token window and predicting the 101st token (no rhythm). ``default``: embeddings of token,
 duration and shift summed at the input, stacked LSTMs trained sequence-to-sequence, and three
-heads (token, duration, shift), the rhythm heads conditioned on the sampled token.
+heads (token, duration, shift), the rhythm heads conditioned on the sampled token. With
+``metric_position`` it also sees where the step it predicts falls in its bar: embeddings of that
+position (grid units from the bar line) and of the bar's time signature join the sum. With
+``range_conditioning`` it sees the piece's register at every step: embeddings of its lowest and
+highest pitch (in generation, the seed's).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ if TYPE_CHECKING:
 
 HEADS = ("token", "duration", "shift")
 TEACHER_INPUTS = ("next_token", "next_duration")
+METRIC_INPUTS = ("position", "meter")  # of the step being predicted: known before it is sampled
+RANGE_INPUTS = ("low", "high")  # the piece's lowest and highest pitch (0 and 0: not known)
 
 
 class Preset:
@@ -27,7 +33,11 @@ class Preset:
     has_rhythm: bool  # duration and shift heads (else the paper's random offsets)
     outputs_logits: bool  # the token head gives logits (else probabilities)
     sequence_to_sequence: bool  # trained on whole windows, every position a target
-    input_names: tuple[str, ...]  # the inference models' non-state inputs and outputs, in order
+    output_names: tuple[str, ...]  # the inference models' non-state outputs, in order
+
+    def input_names(self, config: "ModelConfig") -> tuple[str, ...]:
+        """The inference models' non-state inputs, in order."""
+        raise NotImplementedError
 
     def sizes(self) -> dict:
         """The family's ModelConfig fields that differ from the dataclass defaults."""
@@ -42,10 +52,10 @@ class Preset:
     def model_inputs(self, config: "ModelConfig", length, *, teacher: bool):
         raise NotImplementedError
 
-    def inference_inputs(self, length) -> list:
+    def inference_inputs(self, config: "ModelConfig", length) -> list:
         raise NotImplementedError
 
-    def as_inputs(self, tensors: list):
+    def as_inputs(self, config: "ModelConfig", tensors: list):
         """The inference models' flat input list -> what ``forward`` takes."""
         raise NotImplementedError
 
@@ -58,8 +68,11 @@ class Preset:
     def compile(self, model, config: "ModelConfig", learning_rate: float) -> None:
         raise NotImplementedError
 
-    def feed(self, config: "ModelConfig", tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray) -> list:
-        """(B, T) id arrays -> the inference models' input list."""
+    def feed(self, config: "ModelConfig", tokens: np.ndarray, durations: np.ndarray, shifts: np.ndarray,
+             conditions: dict | None = None) -> list:
+        """(B, T) id arrays -> the inference models' input list. ``conditions``: the family's other
+        inputs by name (``position`` and ``meter`` of the step being predicted, the piece's ``low``
+        and ``high`` pitch); zeros where omitted."""
         raise NotImplementedError
 
     def build_length(self, config: "ModelConfig"):
@@ -81,8 +94,11 @@ class PaperPreset(Preset):
     has_rhythm = False
     outputs_logits = False
     sequence_to_sequence = False
-    input_names = ("token",)
+    output_names = ("token",)
     TAIL = ("batch_norm_0", "dropout_0", "dense", "relu", "batch_norm_1", "dropout_1", "token_logits", "token")
+
+    def input_names(self, config: "ModelConfig") -> tuple[str, ...]:
+        return ("token",)
 
     def sizes(self) -> dict:
         return dict(units=[512, 512, 512], dropout=0.3, recurrent_dropout=0.3, dense_units=256, window=100)
@@ -90,8 +106,9 @@ class PaperPreset(Preset):
     def check(self, config: "ModelConfig") -> None:
         from ..errors import InvalidParameterError
 
-        if config.pitch_features:
-            raise InvalidParameterError("pitch features are a default-preset option; the paper preset has none")
+        if config.pitch_features or config.metric_position or config.range_conditioning:
+            raise InvalidParameterError("pitch features, metric positions and range conditioning are "
+                                        "default-preset options; the paper preset has none of them")
 
     def make_layers(self, config: "ModelConfig") -> dict:
         import keras
@@ -116,12 +133,12 @@ class PaperPreset(Preset):
 
         return keras.Input((length, 1), name="window")
 
-    def inference_inputs(self, length) -> list:
+    def inference_inputs(self, config, length) -> list:
         import keras
 
         return [keras.Input((length, 1))]
 
-    def as_inputs(self, tensors: list):
+    def as_inputs(self, config, tensors: list):
         return tensors[0]
 
     def forward(self, config, layers, inputs, states, *, training_graph, one_step=False):
@@ -141,7 +158,7 @@ class PaperPreset(Preset):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False))
 
-    def feed(self, config, tokens, durations, shifts) -> list:
+    def feed(self, config, tokens, durations, shifts, conditions=None) -> list:
         import numpy as np
 
         return [(tokens / config.vocab_size).astype(np.float32)[..., None]]
@@ -165,7 +182,14 @@ class SequencePreset(Preset):
     has_rhythm = True
     outputs_logits = True
     sequence_to_sequence = True
-    input_names = HEADS
+    output_names = HEADS
+
+    def input_names(self, config: "ModelConfig") -> tuple[str, ...]:
+        return (HEADS + (METRIC_INPUTS if config.metric_position else ())
+                + (RANGE_INPUTS if config.range_conditioning else ()))
+
+    def sizes(self) -> dict:
+        return {"metric_position": True}
 
     def check(self, config: "ModelConfig") -> None:
         from ..errors import InvalidParameterError
@@ -207,6 +231,15 @@ class SequencePreset(Preset):
             layers["pitch_scores"] = keras.layers.Dense(config.vocab_size, use_bias=False, trainable=False,
                                                         name="pitch_scores")
             layers["token_sum"] = keras.layers.Add(name="token_sum")
+        if config.metric_position:
+            from .tokenizer import N_METERS, N_POSITIONS
+
+            layers["position_embedding"] = keras.layers.Embedding(N_POSITIONS, config.embed_dim,
+                                                                  name="position_embedding")
+            layers["meter_embedding"] = keras.layers.Embedding(N_METERS, config.embed_dim, name="meter_embedding")
+        if config.range_conditioning:
+            for name in RANGE_INPUTS:
+                layers[f"{name}_embedding"] = keras.layers.Embedding(128, config.embed_dim, name=f"{name}_embedding")
         layers["sum_embeddings"] = keras.layers.Add(name="sum_embeddings")
         layers["dropout"] = keras.layers.Dropout(config.dropout, name="dropout")
         return layers
@@ -214,21 +247,21 @@ class SequencePreset(Preset):
     def model_inputs(self, config: "ModelConfig", length, *, teacher: bool):
         import keras
 
-        names = HEADS + (TEACHER_INPUTS if teacher else ())
+        names = self.input_names(config) + (TEACHER_INPUTS if teacher else ())
         return {h: keras.Input((length,), dtype="int32", name=h) for h in names}
 
-    def inference_inputs(self, length) -> list:
+    def inference_inputs(self, config, length) -> list:
         import keras
 
-        return [keras.Input((length,), dtype="int32") for _ in HEADS]
+        return [keras.Input((length,), dtype="int32") for _ in self.input_names(config)]
 
-    def as_inputs(self, tensors: list):
-        return dict(zip(HEADS, tensors))
+    def as_inputs(self, config, tensors: list):
+        return dict(zip(self.input_names(config), tensors))
 
     def forward(self, config, layers, inputs, states, *, training_graph, one_step=False):
         from .layers import run_lstms
 
-        embedded = [layers[f"{h}_embedding"](inputs[h]) for h in HEADS]
+        embedded = [layers[f"{h}_embedding"](inputs[h]) for h in self.input_names(config)]
         if config.pitch_features:
             embedded.append(layers["pitch_embedding"](layers["token_pitches"](inputs["token"])))
         x = layers["sum_embeddings"](embedded)
@@ -262,8 +295,11 @@ class SequencePreset(Preset):
         model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                       loss={head: loss for head in HEADS})
 
-    def feed(self, config, tokens, durations, shifts) -> list:
-        return [tokens.astype("int32"), durations.astype("int32"), shifts.astype("int32")]
+    def feed(self, config, tokens, durations, shifts, conditions=None) -> list:
+        import numpy as np
+
+        given = {"token": tokens, "duration": durations, "shift": shifts, **(conditions or {})}
+        return [np.asarray(given.get(name, np.zeros_like(tokens))).astype("int32") for name in self.input_names(config)]
 
     def numpy_inference(self, model, config):
         from .numpy_step import SequenceNumpyInference
@@ -274,7 +310,7 @@ class SequencePreset(Preset):
         import numpy as np
 
         zeros = np.zeros_like(tokens)
-        inputs = dict(zip(HEADS, self.feed(config, tokens, durations, shifts)))
+        inputs = dict(zip(self.input_names(config), self.feed(config, tokens, durations, shifts)))
         out = model.predict({**inputs, "next_token": zeros, "next_duration": zeros}, verbose=0)
         return np.asarray(out["token"][:, -1])
 

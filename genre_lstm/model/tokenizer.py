@@ -1,16 +1,19 @@
 """Steps <-> integer ids: the vocabulary of note/chord tokens and the rhythm classes.
 
-A step becomes three integers: its pitch/chord token id, its duration class (grid units - 1) and
-its shift class (grid units to the next onset). Id 0 is the end-of-piece token and id 1 stands for
-any chord too rare to get its own id (scored by a back-off, never sampled). A token outside the
-vocabulary is mapped to the nearest one, after moving the seed by octaves into the genre's range.
+A step becomes three integers: its pitch/chord token id, its duration class and its shift class
+(gap to the next onset). Rhythm classes are the grid lengths up to a whole note, one class per grid
+unit, then (vocabularies of version 2) every eighth note up to four whole notes, for held and tied
+notes; version 1 vocabularies stop at a whole note. Id 0 is the end-of-piece token and id 1 stands
+for any chord too rare to get its own id (scored by a back-off, never sampled). A token outside
+the vocabulary is mapped to the nearest one, after moving the seed by octaves into the genre's
+range. A step's place in its bar becomes two more: its position class and its meter class.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -20,32 +23,74 @@ from ..errors import VocabularyError
 from ..music.events import (
     GRID,
     MAX_DURATION_UNITS,
-    MAX_SHIFT_UNITS,
     Step,
+    meter_to_units,
     pitches_to_token,
-    quarters_to_units,
     token_to_pitches,
 )
 
-VOCAB_VERSION = 1
+VOCAB_VERSION = 2  # 2: rhythm classes up to four whole notes
+READABLE_VERSIONS = (1, 2)
 END_TOKEN = "<end>"
 RARE_TOKEN = "<rare>"
 SPECIAL_TOKENS = (END_TOKEN, RARE_TOKEN)
 END_ID, RARE_ID = 0, 1
-N_DURATIONS = MAX_DURATION_UNITS  # classes 0..47 = 1..48 grid units
-N_SHIFTS = MAX_SHIFT_UNITS + 1  # classes 0..48 = 0..48 grid units
+FINE_UNITS = 4 * GRID  # every grid length up to a whole note has a class of its own
+COARSE_STEP = GRID // 2  # beyond it, every eighth note
+LONGEST_UNITS = {1: FINE_UNITS, 2: MAX_DURATION_UNITS}  # the longest rhythm class of each vocabulary version
+
+
+def rhythm_lengths(longest: int, *, lowest: int) -> tuple[int, ...]:
+    """The grid lengths that have a class: ``lowest``..a whole note, then every eighth to ``longest``."""
+    return tuple(range(lowest, FINE_UNITS + 1)) + tuple(range(FINE_UNITS + COARSE_STEP, longest + 1, COARSE_STEP))
+
+
+N_DURATIONS = len(rhythm_lengths(MAX_DURATION_UNITS, lowest=1))  # 72: 1..48 units, then 54..192
+N_SHIFTS = len(rhythm_lengths(MAX_DURATION_UNITS, lowest=0))  # 73: 0..48 units, then 54..192
+# Where a step falls in its bar: class 0 = not known; a position p (grid units from the bar line) is
+# class p + 1, up to the longest bar kept (4/2 and 2/1 bars, Palestrina's); meters: 0 = not known,
+# then the time signatures below, then "any other".
+MAX_BAR_UNITS = 8 * GRID
+N_POSITIONS = MAX_BAR_UNITS + 1
+KNOWN_METERS = ((4, 4), (3, 4), (2, 4), (6, 8), (9, 8), (12, 8), (2, 2), (3, 2), (4, 2), (3, 8), (5, 4),
+                (6, 4), (2, 1), (5, 8), (7, 8), (6, 2))
+N_METERS = len(KNOWN_METERS) + 2
 
 
 @dataclass
 class EncodedPiece:
-    """A piece as three aligned integer arrays."""
+    """A piece as aligned integer arrays: token, duration and shift classes, and each step's
+    position and meter classes (0 where not known)."""
 
     tokens: np.ndarray
     durations: np.ndarray
     shifts: np.ndarray
+    positions: np.ndarray | None = None
+    meters: np.ndarray | None = None
+    lows: np.ndarray | None = None  # the piece's lowest pitch at every step
+    highs: np.ndarray | None = None  # and its highest
+
+    def __post_init__(self) -> None:
+        for name in ("positions", "meters", "lows", "highs"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros_like(self.tokens))
 
     def __len__(self) -> int:
         return len(self.tokens)
+
+
+def position_class(step: Step) -> int:
+    """0 when ``step``'s place in its bar is not known, else its position + 1 (clipped to the longest bar)."""
+    if step.position is None or step.meter is None:
+        return 0
+    return min(step.position, MAX_BAR_UNITS - 1) + 1
+
+
+def meter_class(meter: tuple[int, int] | None) -> int:
+    """0 for an unknown meter, 1.. for the known time signatures, the last class for any other."""
+    if meter is None:
+        return 0
+    return KNOWN_METERS.index(meter) + 1 if meter in KNOWN_METERS else len(KNOWN_METERS) + 1
 
 
 @dataclass
@@ -60,6 +105,10 @@ class Vocabulary:
     _pitch_sets: list[tuple[int, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.version not in READABLE_VERSIONS:
+            raise VocabularyError(f"vocabulary version {self.version} is not one of {READABLE_VERSIONS}")
+        self._durations = np.array(rhythm_lengths(LONGEST_UNITS[self.version], lowest=1))
+        self._shifts = np.array(rhythm_lengths(LONGEST_UNITS[self.version], lowest=0))
         if tuple(self.tokens[:2]) != SPECIAL_TOKENS:
             raise VocabularyError(f"a vocabulary starts with {SPECIAL_TOKENS}, not {self.tokens[:2]}")
         if len(set(self.tokens)) != len(self.tokens):
@@ -116,12 +165,38 @@ class Vocabulary:
         """Pitches of a token id (empty for the special tokens)."""
         return self._pitch_sets[token_id]
 
+    @property
+    def n_durations(self) -> int:
+        return len(self._durations)
+
+    @property
+    def n_shifts(self) -> int:
+        return len(self._shifts)
+
+    def duration_class(self, quarters: float) -> int:
+        """The class of the nearest duration this vocabulary has (the longest for anything longer)."""
+        return _nearest(self._durations, quarters)
+
+    def shift_class(self, quarters: float) -> int:
+        """The class of the nearest gap this vocabulary has (the longest for anything longer)."""
+        return _nearest(self._shifts, quarters)
+
+    def class_to_duration(self, index) -> float:
+        return float(self._durations[int(index)]) / GRID
+
+    def class_to_shift(self, index) -> float:
+        return float(self._shifts[int(index)]) / GRID
+
     def encode(self, steps: list[Step], *, exact: bool = False) -> EncodedPiece:
         """Steps -> ids; rare chords become RARE_ID when ``exact`` (scoring), else their nearest token."""
         tokens = np.array([self.id_of(s.pitches, exact=exact) for s in steps], dtype=np.int32)
-        durations = np.array([duration_class(s.duration) for s in steps], dtype=np.int32)
-        shifts = np.array([shift_class(s.shift) for s in steps], dtype=np.int32)
-        return EncodedPiece(tokens, durations, shifts)
+        durations = np.array([self.duration_class(s.duration) for s in steps], dtype=np.int32)
+        shifts = np.array([self.shift_class(s.shift) for s in steps], dtype=np.int32)
+        positions = np.array([position_class(s) for s in steps], dtype=np.int32)
+        meters = np.array([meter_class(s.meter) for s in steps], dtype=np.int32)
+        pitches = [p for s in steps for p in s.pitches] or [0]
+        lows, highs = (np.full(len(steps), edge(pitches), dtype=np.int32) for edge in (min, max))
+        return EncodedPiece(tokens, durations, shifts, positions, meters, lows, highs)
 
     def encode_seed(self, steps: list[Step]) -> EncodedPiece:
         """Encode a user's seed: moved by octaves into this vocabulary's range, then mapped to nearest."""
@@ -135,7 +210,8 @@ class Vocabulary:
                 break
             if int(token) == RARE_ID:
                 continue
-            steps.append(Step(self._pitch_sets[int(token)], class_to_duration(duration), class_to_shift(shift)))
+            steps.append(Step(self._pitch_sets[int(token)], self.class_to_duration(duration),
+                              self.class_to_shift(shift)))
         return steps
 
     def to_json(self) -> dict:
@@ -145,11 +221,11 @@ class Vocabulary:
     def from_json(cls, data: dict) -> "Vocabulary":
         if not isinstance(data, dict) or "tokens" not in data:
             raise VocabularyError("vocabulary JSON has no 'tokens' list")
-        if data.get("version") != VOCAB_VERSION:
-            raise VocabularyError(f"vocabulary version {data.get('version')} is not {VOCAB_VERSION}")
+        if data.get("version") not in READABLE_VERSIONS:
+            raise VocabularyError(f"vocabulary version {data.get('version')} is not one of {READABLE_VERSIONS}")
         if data.get("grid", GRID) != GRID:
             raise VocabularyError(f"vocabulary grid {data.get('grid')} is not {GRID} units per quarter")
-        return cls(list(data["tokens"]), list(data.get("counts", [])))
+        return cls(list(data["tokens"]), list(data.get("counts", [])), version=data["version"])
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=1), encoding="utf-8")
@@ -163,20 +239,14 @@ class Vocabulary:
         return cls.from_json(data)
 
 
-def duration_class(quarters: float) -> int:
-    return quarters_to_units(quarters, lowest=1, highest=MAX_DURATION_UNITS) - 1
+def _nearest(lengths: np.ndarray, quarters: float) -> int:
+    """Index of the grid length in ``lengths`` nearest to ``quarters`` (the shorter on a tie)."""
+    return int(np.argmin(np.abs(lengths - quarters * GRID)))
 
 
-def shift_class(quarters: float) -> int:
-    return quarters_to_units(quarters, lowest=0, highest=MAX_SHIFT_UNITS)
-
-
-def class_to_duration(index) -> float:
-    return (int(index) + 1) / GRID
-
-
-def class_to_shift(index) -> float:
-    return int(index) / GRID
+def bar_units_of(meter: tuple[int, int] | None) -> int:
+    """Bar length in grid units of a meter (a 4/4 bar when unknown)."""
+    return meter_to_units(meter or (4, 4))
 
 
 def transpose_steps(steps: list[Step], semitones: int) -> list[Step]:
@@ -185,7 +255,7 @@ def transpose_steps(steps: list[Step], semitones: int) -> list[Step]:
     for step in steps:
         pitches = tuple(p + semitones for p in step.pitches if 0 <= p + semitones <= 127)
         if pitches:
-            moved.append(Step(pitches, step.duration, step.shift))
+            moved.append(replace(step, pitches=pitches))
     return moved
 
 

@@ -16,12 +16,16 @@ from typing import Iterable, Mapping
 
 from ..errors import MusicReadError, MusicTooLargeError, MusicWriteError
 from .events import (
+    COMMON_TIME,
     GRID,
     MAX_DURATION_UNITS,
     MAX_SHIFT_UNITS,
     Step,
+    meter_to_units,
     quarters_to_units,
     rows_to_steps,
+    steps_duration_quarters,
+    steps_to_positions,
     steps_to_rows,
 )
 
@@ -80,7 +84,8 @@ def midi_file_to_steps(path: str | os.PathLike) -> list[Step]:
     if not notes:
         raise MusicReadError(f"{path.name}: no pitched notes (empty, only drums or only meta events)")
     beat = float(midi.ticks_per_beat)
-    return notes_to_steps((start / beat, length / beat, pitch) for start, length, pitch in notes)
+    bars = [(tick / beat, meter) for tick, meter in _midi_meters(midi)]
+    return notes_to_steps(((start / beat, length / beat, pitch) for start, length, pitch in notes), bars)
 
 
 def midi_file_events(path: str | os.PathLike) -> list[tuple[float, str, int, int, int]]:
@@ -112,8 +117,13 @@ def midi_file_events(path: str | os.PathLike) -> list[tuple[float, str, int, int
     return events
 
 
-def notes_to_steps(notes: Iterable[tuple[float, float, int]]) -> list[Step]:
-    """(onset, length, pitch) in quarter notes -> steps on the grid; notes sharing an onset form a chord."""
+def notes_to_steps(notes: Iterable[tuple[float, float, int]],
+                   bars: list[tuple[float, tuple[int, int]]] = ((0.0, COMMON_TIME),)) -> list[Step]:
+    """(onset, length, pitch) in quarter notes -> steps on the grid; notes sharing an onset form a chord.
+
+    ``bars``: (a bar line in quarter notes, the time signature from there on), in time order; each
+    step's position is counted from the last bar line at or before it, in whole bars of its meter.
+    """
     chords: dict[int, dict[int, int]] = defaultdict(dict)
     for onset, length, pitch in notes:
         if not 0 <= pitch <= 127:
@@ -122,12 +132,17 @@ def notes_to_steps(notes: Iterable[tuple[float, float, int]]) -> list[Step]:
         units = quarters_to_units(length, lowest=1, highest=MAX_DURATION_UNITS)
         chords[at][pitch] = max(units, chords[at].get(pitch, 0))
     onsets = sorted(chords)
-    steps = []
+    lines = [(round(line * GRID), meter) for line, meter in bars] or [(0, COMMON_TIME)]
+    steps, current = [], 0
     for index, at in enumerate(onsets):
+        while current + 1 < len(lines) and lines[current + 1][0] <= at:
+            current += 1
+        line, meter = lines[current]
         duration = max(chords[at].values())
         gap = onsets[index + 1] - at if index + 1 < len(onsets) else duration
         shift = min(gap, MAX_SHIFT_UNITS)
-        steps.append(Step(tuple(sorted(chords[at])), duration / GRID, shift / GRID))
+        steps.append(Step(tuple(sorted(chords[at])), duration / GRID, shift / GRID,
+                          (at - line) % meter_to_units(meter), meter))
     return steps
 
 
@@ -139,7 +154,9 @@ def steps_to_midi_file(
     program: int = 0,
     text: Mapping[str, object] | None = None,
 ) -> Path:
-    """Write steps as a type-1 MIDI file: one track, the tempo, a GM program and text meta events."""
+    """Write steps as a type-1 MIDI file: one track, the tempo, the steps' time signatures, a GM
+    program and text meta events. The file starts at a bar line: a first step in mid-bar follows a
+    pickup rest, so every bar line of a notation program falls on the music's own."""
     import mido
 
     path = Path(path)
@@ -147,15 +164,19 @@ def steps_to_midi_file(
         raise MusicWriteError(f"tempo {tempo_bpm} BPM is outside 4..1000")
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo_bpm), time=0))
-    track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0))
     for key, value in (text or {}).items():
         track.append(mido.MetaMessage("text", text=_latin1(f"{key}={value}"), time=0))
     track.append(mido.Message("program_change", program=int(program) % 128, channel=0, time=0))
+    timed = [(tick, 0, mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1]))
+             for tick, meter in steps_to_meter_ticks(steps)]
+    timed += [(tick, 1, mido.Message(kind, note=pitch, velocity=velocity))
+              for tick, kind, pitch, velocity in steps_to_note_ticks(steps)]
     now = 0
-    for tick, kind, pitch, velocity in steps_to_note_ticks(steps):
-        track.append(mido.Message(kind, note=pitch, velocity=velocity, time=tick - now))
+    for tick, _, message in sorted(timed, key=lambda item: (item[0], item[1])):
+        track.append(message.copy(time=tick - now))
         now = tick
-    track.append(mido.MetaMessage("end_of_track", time=0))
+    end = _pickup_ticks(steps) + round(steps_duration_quarters(steps) * TICKS_PER_BEAT)
+    track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     midi.tracks.append(track)
     try:
@@ -166,10 +187,30 @@ def steps_to_midi_file(
     return path
 
 
+def _pickup_ticks(steps: list[Step]) -> int:
+    """The rest before the first step: its position in its bar (none when that is not known)."""
+    first = steps[0].position if steps else None
+    return round((first or 0) * TICKS_PER_BEAT / GRID)
+
+
+def steps_to_meter_ticks(steps: list[Step]) -> list[tuple[int, tuple[int, int]]]:
+    """(tick of a bar line, time signature) wherever the meter is set or changes (4/4 at the start
+    when the steps carry none)."""
+    changes, pickup, onset, current = [], _pickup_ticks(steps), 0, None
+    for step in steps:
+        meter = step.meter or (COMMON_TIME if current is None else current)
+        if meter != current:
+            changes.append((max(0, pickup + onset - round((step.position or 0) * TICKS_PER_BEAT / GRID)), meter))
+            current = meter
+        onset += round(step.shift * TICKS_PER_BEAT)
+    return changes or [(0, COMMON_TIME)]
+
+
 def steps_to_note_ticks(steps: list[Step]) -> list[tuple[int, str, int, int]]:
     """(tick, 'note_on'/'note_off', pitch, velocity) of every note, time-ordered (offs before ons at a
-    tick); a re-struck key ends the earlier note. The one place that decides what a step sounds like."""
-    starts, onset = [], 0.0
+    tick); a re-struck key ends the earlier note. The one place that decides what a step sounds like
+    and where: the first step at its position in its bar, after a pickup rest."""
+    starts, onset = [], _pickup_ticks(steps) / TICKS_PER_BEAT
     for step in steps:
         starts.append(round(onset * TICKS_PER_BEAT))
         onset += step.shift
@@ -182,7 +223,7 @@ def steps_to_note_ticks(steps: list[Step]) -> list[tuple[int, str, int, int]]:
             next_start[pitch] = starts[index]
     timed = []  # (tick, order, kind, pitch, velocity): offs sort before ons at the same tick
     for index, step in enumerate(steps):
-        velocity = _velocity(starts[index] / TICKS_PER_BEAT)
+        velocity = _velocity(step, starts[index] / TICKS_PER_BEAT)
         for pitch in step.pitches:
             timed.append((starts[index], 1, "note_on", pitch, velocity))
             timed.append((ends[index][pitch], 0, "note_off", pitch, 0))
@@ -331,7 +372,8 @@ def _score_file_to_pieces_guarded(path: Path, timeout: float) -> list[list[Step]
         receive.close()
     if "error" in reply:
         raise (MusicTooLargeError if reply.get("too_large") else MusicReadError)(reply["error"])
-    return [rows_to_steps(piece) for piece in reply["pieces"]]
+    positions = reply.get("positions") or [None] * len(reply["pieces"])
+    return [rows_to_steps(piece, where) for piece, where in zip(reply["pieces"], positions)]
 
 
 def _parse_for_parent(path: str, send) -> None:
@@ -339,7 +381,7 @@ def _parse_for_parent(path: str, send) -> None:
 
     try:
         pieces = score_file_to_pieces(path)
-        reply = {"pieces": [steps_to_rows(p) for p in pieces]}
+        reply = {"pieces": [steps_to_rows(p) for p in pieces], "positions": [steps_to_positions(p) for p in pieces]}
     except MusicReadError as error:
         reply = {"error": str(error), "too_large": isinstance(error, MusicTooLargeError)}
     send.send_bytes(json.dumps(reply).encode("utf-8"))
@@ -347,7 +389,9 @@ def _parse_for_parent(path: str, send) -> None:
 
 
 def stream_to_steps(score) -> list[Step]:
-    """A music21 stream (all parts merged, ties joined, grace notes dropped) as steps."""
+    """A music21 stream (all parts merged, ties joined, grace notes dropped) as steps, placed in the
+    bars of its first part's measures."""
+    bars = _score_bars(score)
     flat = score.stripTies().flatten()
     notes = []
     for element in flat.notes:
@@ -359,7 +403,25 @@ def stream_to_steps(score) -> list[Step]:
             notes.append((onset, length, int(pitch.midi)))
     if len(notes) > MAX_NOTES:
         raise MusicTooLargeError(f"{len(notes)} notes (the limit is {MAX_NOTES})")
-    return notes_to_steps(notes)
+    return notes_to_steps(notes, bars)
+
+
+def _score_bars(score) -> list[tuple[float, tuple[int, int]]]:
+    """(bar line in quarter notes, time signature) of every measure of the score's first part; a
+    pickup measure's bar line is where its full bar would have started. 4/4 when it has no measures."""
+    from music21 import meter as m21_meter
+    from music21 import stream
+
+    part = score.parts[0] if isinstance(score, stream.Score) and score.parts else score
+    start = float(part.getOffsetBySite(score)) if part is not score else 0.0
+    signature = part.recurse().getElementsByClass(m21_meter.TimeSignature).first()
+    current = (signature.numerator, signature.denominator) if signature is not None else COMMON_TIME
+    bars = []
+    for measure in part.getElementsByClass(stream.Measure):
+        if measure.timeSignature is not None:
+            current = (measure.timeSignature.numerator, measure.timeSignature.denominator)
+        bars.append((start + float(measure.offset) - float(measure.paddingLeft or 0.0), current))
+    return bars or [(0.0, current)]
 
 
 def _check_readable(path: Path, limit: int = MAX_FILE_BYTES) -> None:
@@ -437,12 +499,32 @@ def _midi_notes(midi, path: Path) -> list[tuple[int, int, int]]:
     return notes
 
 
-def _velocity(onset_quarters: float) -> int:
-    """Accent by position in a 4/4 bar, so the rendering is not mechanically flat."""
-    position = onset_quarters % 4
+def _midi_meters(midi) -> list[tuple[int, tuple[int, int]]]:
+    """(tick, time signature) of every time-signature event of any track, in time order; 4/4 from
+    the start when the file has none before its first."""
+    found = []
+    for track in midi.tracks:
+        tick = 0
+        for message in track:
+            tick += message.time
+            if message.type == "time_signature" and message.numerator > 0 and message.denominator > 0:
+                found.append((tick, (message.numerator, message.denominator)))
+    found.sort(key=lambda item: item[0])
+    if not found or found[0][0] > 0:
+        found.insert(0, (0, COMMON_TIME))
+    return found
+
+
+def _velocity(step: Step, onset_quarters: float) -> int:
+    """Accent by position in the step's bar (a 4/4 bar from the start when unknown), so the
+    rendering is not mechanically flat."""
+    if step.position is not None:
+        position, bar = step.position / GRID, meter_to_units(step.meter or COMMON_TIME) / GRID
+    else:
+        position, bar = onset_quarters % 4, 4.0
     if position == 0:
         return 96
-    if position == 2:
+    if bar % 2 == 0 and position == bar / 2:
         return 86
     if float(position).is_integer():
         return 78

@@ -46,7 +46,16 @@ def write_genre_card(genre) -> Path:
         summary=f"An LSTM that continues music in the style of: {genre.source}. "
                 "See EVALUATION.md in the genre-lstm repository for how each figure is measured.",
         parameters=checkpoint.parameter_count, hardware=checkpoint.info.get("hardware", "unknown hardware"),
-        figures=read_optional(folder, EVALUATION_FILE).get("figures"), representation=representation_note(genre))
+        figures=read_optional(folder, EVALUATION_FILE).get("figures"),
+        representation=representation_note(genre, checkpoint.config.metric_position))
+
+
+def _rhythm_classes(config: dict) -> str:
+    """What the checkpoint's duration and gap classes cover, from its ModelConfig."""
+    if config.get("n_durations", 48) <= 48:
+        return "durations 1-48 units, gaps to the next step 0-48 units: up to a whole note"
+    return ("durations 1-48 units and gaps 0-48 units, then every eighth note up to 192 units: "
+            "held and tied notes up to four whole notes")
 
 
 def model_card(*, title: str, summary: str, info: dict, config: dict, vocab_size: int, parameters: int,
@@ -82,7 +91,7 @@ Made with genre-lstm: `genre-lstm generate --checkpoint <this folder or OWNER/NA
 - Vocabulary: {vocab_size} tokens (pitch sets with octaves, plus end-of-piece and rare-chord tokens);
   pitch sets outside it become the rare-chord token in training (never sampled; held-out scoring
   gives each its own back-off probability). Rhythm on a grid of 12 units per quarter note
-  (durations 1-48 units, gaps to the next step 0-48 units).
+  ({_rhythm_classes(config)}).
 {info.get('representation', '')}
 
 ## Model

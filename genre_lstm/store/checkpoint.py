@@ -79,8 +79,8 @@ class Checkpoint:
         """Held-out seed window ``index`` (modulo the number shipped) as steps."""
         if not self.seeds:
             raise CheckpointError(f"{self.folder}: this checkpoint ships no seed windows; upload a seed")
-        rows = self.seeds[index % len(self.seeds)]["steps"]
-        return rows_to_steps(rows)
+        seed = self.seeds[index % len(self.seeds)]
+        return rows_to_steps(seed["steps"], seed.get("positions"))
 
     @property
     def parameter_count(self) -> int:
@@ -95,10 +95,12 @@ def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocab
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    check_vocab_fits(config, len(vocab), str(folder))
+    check_vocab_fits(config, vocab, str(folder))
     bare = build_model(config)  # uncompiled: Keras would save the optimizer's variables too
     bare.set_weights(model.get_weights())
+    _remove_empty_assets(folder)  # Keras refuses to save over the empty assets folder it left last time
     keras.saving.save_model(bare, folder, zipped=False)
+    _remove_empty_assets(folder)
     if float16:
         store_weights_float16(folder / WEIGHTS_FILE)
     write_json(folder / OUR_CONFIG, {"format": FORMAT_VERSION, "model": config.to_json(), "info": info or {}})
@@ -129,7 +131,7 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
         vocab = Vocabulary.load(folder / VOCAB_FILE)
     except GenreLSTMError as error:
         raise CheckpointError(f"{folder}: {error}") from error
-    check_vocab_fits(config, len(vocab), str(folder))
+    check_vocab_fits(config, vocab, str(folder))
     model = build_model(config)
     try:
         model.load_weights(folder / WEIGHTS_FILE)
@@ -140,6 +142,13 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
         defaults = GenerationDefaults.from_json(read_json(folder / DEFAULTS_FILE))
     seeds = read_seeds(folder)
     return Checkpoint(folder, config, vocab, defaults, model, seeds, ours.get("info", {}))
+
+
+def _remove_empty_assets(folder: Path) -> None:
+    """Keras writes an ``assets`` folder (empty for our models, and no part of the layout)."""
+    assets = folder / "assets"
+    if assets.is_dir() and not any(assets.iterdir()):
+        assets.rmdir()
 
 
 def store_weights_float16(path: Path) -> None:

@@ -48,7 +48,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           {"epochs": 24, "model": {"pitch_features": True}}),
     Genre("chinese-folk", "Chinese folk song", "essen-chinese",
           "Essen folk-song collection, Han Chinese songs (essenFolksong/han1, han2)", 75, 88,
-          {"epochs": 40, "model": {"pitch_features": True}}),
+          {"epochs": 40, "model": {"pitch_features": True, "range_conditioning": True}}),
     Genre("german-folk", "German folk song", "essen-german",
           "Essen folk-song collection, German songs (altdeu, erk, boehme, fink, ballad, kinder, zuccal, dva)",
           21, 100, {"epochs": 20}),
@@ -76,8 +76,9 @@ def get_genre(genre_id: str) -> Genre:
         raise UnknownGenreError(f"unknown genre {genre_id!r}; choose one of {', '.join(GENRES)}") from None
 
 
-def representation_note(genre: Genre) -> str:
-    """How the genre's music becomes steps, and why (for its model card)."""
+def representation_note(genre: Genre, metric_position: bool = False) -> str:
+    """How the genre's music becomes steps, and why (for its model card); ``metric_position``: the
+    checkpoint was trained with metric positions and long rhythm classes."""
     note = ("- Reduction: all parts are merged; the notes that start together form one step (their pitch "
             "set), and notes still sounding from earlier steps are not repeated (music21's chordify would "
             "re-strike them and multiply the steps). A step's duration is its longest note.")
@@ -92,6 +93,16 @@ def representation_note(genre: Genre) -> str:
                  "network adds a projection of the sounding pitches to its input, and a score per pitch, summed "
                  "over each token's pitches, to its token logits. Chords sharing notes or a key then share what "
                  "is learned (EVALUATION.md gives the figures with and without).")
+    if metric_position:
+        note += ("\n- Metric position: each step keeps where it falls in its bar (grid units from the bar line) and its "
+                 "bar's time signature, read from the score's measures (a pickup measure counted from where its "
+                 "full bar would start); the network sees the position and meter of the step it predicts, "
+                 "generation carries them on from the seed, and written MIDI files carry the time signature and "
+                 "start each piece at its true place in the bar. Durations and gaps run to four whole notes "
+                 "(held and tied notes), every eighth note beyond a whole note.")
+    if genre.train.get("model", {}).get("range_conditioning"):
+        note += ("\n- Range conditioning: the network sees the piece's lowest and highest pitch at every step (in "
+                 "generation, the seed's), so a long continuation keeps the seed's register.")
     if genre.train.get("model", {}).get("top_line_features"):
         note += ("\n- Top-line features: each token's highest pitch is one more feature of its own, so the melody's "
                  "next note gets a score of its own instead of being learned chord by chord.")

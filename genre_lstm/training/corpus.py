@@ -21,9 +21,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from ..environment import CACHE
 from ..errors import CorpusError, InvalidParameterError, MusicReadError
-from ..music.events import Step, rows_to_steps, steps_to_rows
+from ..music.events import Step, rows_to_steps, steps_to_positions, steps_to_rows
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: positions in the bar, durations and gaps up to four whole notes
 
 
 @dataclass(frozen=True)
@@ -200,8 +200,9 @@ def _entries_to_report(paths: list[Path], entries: list[dict], root: Path) -> Re
         if entry.get("error"):
             skipped.append((name, entry["error"]))
             continue
-        for number, rows in enumerate(entry["pieces"]):
-            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows)))
+        positions = entry.get("positions") or [None] * len(entry["pieces"])
+        for number, (rows, where) in enumerate(zip(entry["pieces"], positions)):
+            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows, where)))
     return ReadReport(pieces, skipped)
 
 
@@ -262,18 +263,23 @@ def _parse_part(path: Path, part: int, parts: int) -> dict:
         pieces = music_file_to_pieces(path) if parts == 1 else abc_book_part_to_pieces(path, part)
     except MusicReadError as error:
         return {"error": str(error)}
-    return {"pieces": [steps_to_rows(piece) for piece in pieces]}
+    return {"pieces": [steps_to_rows(piece) for piece in pieces],
+            "positions": [steps_to_positions(piece) for piece in pieces]}
 
 
 def _parts_to_entry(path: Path, parts: list[dict]) -> dict:
-    """One file's cache entry from its parts in order: their pieces, or the first part's error."""
+    """One file's cache entry from its parts in order: their pieces and where their steps sit, or
+    the first part's error."""
     from ..music.midi_io import no_notes_message
 
     errors = [part["error"] for part in parts if "error" in part]
     pieces = [rows for part in parts for rows in part.get("pieces", [])]
+    positions = [where for part in parts for where in part.get("positions", [])]
     if not errors and not pieces:
         errors = [no_notes_message(path)]
-    return {"version": CACHE_VERSION, "error": errors[0]} if errors else {"version": CACHE_VERSION, "pieces": pieces}
+    if errors:
+        return {"version": CACHE_VERSION, "error": errors[0]}
+    return {"version": CACHE_VERSION, "pieces": pieces, "positions": positions}
 
 
 def forget_cached(paths: Iterable[str | os.PathLike]) -> None:

@@ -79,5 +79,6 @@ def train_recipe(recipe: Recipe, settings: TrainSettings, *, trainer: Callable |
     write_model_card(result.folder, title=f"genre-lstm: {recipe.defaults.description}",
                      summary=f"An LSTM that continues music in the style of: {info['source']}.",
                      parameters=result.parameters, hardware=info["hardware"],
-                     representation=representation_note(recipe.genre) if recipe.genre else "")
+                     representation=representation_note(recipe.genre, result.config.metric_position)
+                     if recipe.genre else "")
     return result

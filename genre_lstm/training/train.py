@@ -22,9 +22,9 @@ import numpy as np
 
 from ..errors import CorpusError, InvalidParameterError
 from ..model.network import ModelConfig, build_model, compile_model, set_pitch_tables
-from ..model.presets import preset_named
+from ..model.presets import METRIC_INPUTS, RANGE_INPUTS, preset_named
 from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
-from ..music.events import steps_to_rows
+from ..music.events import steps_to_positions, steps_to_rows
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from ..store.layout import TRAINING_BEST, TRAINING_FOLDER, TRAINING_LAST, VOCAB_FILE
 from .corpus import Piece, Split, split_pieces
@@ -106,10 +106,14 @@ def pieces_to_stream(pieces: list[Piece], vocab: Vocabulary) -> EncodedPiece:
     """
     parts = [vocab.encode(piece.steps, exact=True) for piece in pieces if piece.steps]
     zero = np.zeros(1, np.int32)
-    tokens = np.concatenate([x for p in parts for x in (zero + END_ID, p.tokens)] + [zero + END_ID])
-    durations = np.concatenate([x for p in parts for x in (zero, p.durations)] + [zero])
-    shifts = np.concatenate([x for p in parts for x in (zero, p.shifts)] + [zero])
-    return EncodedPiece(tokens, durations, shifts)
+
+    def joined(name: str, separator: int | None = 0) -> np.ndarray:
+        """One array of the stream; an end token carries ``separator`` (None: the next piece's value)."""
+        return np.concatenate([x for p in parts for x in (
+            getattr(p, name)[:1] if separator is None else zero + separator, getattr(p, name))] + [zero + (separator or 0)])
+
+    return EncodedPiece(joined("tokens", END_ID), joined("durations"), joined("shifts"), joined("positions"),
+                        joined("meters"), joined("lows", None), joined("highs", None))
 
 
 def _keras_dataset_class():
@@ -121,9 +125,12 @@ def _keras_dataset_class():
         Each epoch starts the windows at a new random offset, so window edges move.
         """
 
-        def __init__(self, stream: EncodedPiece, window: int, batch_size: int, *, shuffle: bool, seed: int):
+        def __init__(self, stream: EncodedPiece, window: int, batch_size: int, *, shuffle: bool, seed: int,
+                     config: ModelConfig | None = None):
             super().__init__()
             self.arrays = (stream.tokens, stream.durations, stream.shifts)
+            self.metric = (stream.positions, stream.meters) if config and config.metric_position else ()
+            self.register = (stream.lows, stream.highs) if config and config.range_conditioning else ()
             self.window = min(window, len(stream) - 1)
             self.count = max(1, (len(stream) - self.window) // self.window)
             self.batch_size, self.shuffle = batch_size, shuffle
@@ -143,6 +150,10 @@ def _keras_dataset_class():
             x = {n: a[grid] for n, a in zip(names, self.arrays)}
             y = {n: a[grid + 1] for n, a in zip(names, self.arrays)}
             x["next_token"], x["next_duration"] = y["token"], y["duration"]  # teacher forcing of the rhythm heads
+            for name, array in zip(METRIC_INPUTS, self.metric):
+                x[name] = array[grid + 1]  # where the predicted step falls: known before it is sampled
+            for name, array in zip(RANGE_INPUTS, self.register):
+                x[name] = array[grid]  # an end token carries the range of the piece it opens
             return x, y
 
         def on_epoch_end(self):
@@ -189,8 +200,9 @@ def make_datasets(train: EncodedPiece, valid: EncodedPiece, config: ModelConfig,
                               shuffle=True, seed=settings.random_seed),
                 paper_windows(valid, config.window, config.vocab_size, settings.batch_size,
                               shuffle=False, seed=0))
-    return (sequence_windows(train, config.window, settings.batch_size, shuffle=True, seed=settings.random_seed),
-            sequence_windows(valid, config.window, settings.batch_size, shuffle=False, seed=0))
+    return (sequence_windows(train, config.window, settings.batch_size, shuffle=True, seed=settings.random_seed,
+                             config=config),
+            sequence_windows(valid, config.window, settings.batch_size, shuffle=False, seed=0, config=config))
 
 
 def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = SEED_WINDOW) -> list[dict]:
@@ -199,7 +211,8 @@ def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = 
     ranked = sorted(pieces, key=lambda p: (-len(p.steps), p.id))
     starts = [(p, at) for at in range(0, max((len(p.steps) for p in ranked), default=0), length)
               for p in ranked if at == 0 or at + length <= len(p.steps)]
-    return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length])} for p, at in starts[:count]]
+    return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length]),
+             "positions": steps_to_positions(p.steps[at:at + length])} for p, at in starts[:count]]
 
 
 def distinct_pieces(pieces: list[Piece]) -> list[Piece]:

@@ -1,0 +1,60 @@
+"""The long-form measures: beats, bars and steadiness as a written file places them, and the
+two-sample test whose folds keep sibling variations together."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from genre_lstm.evaluation.longform import Metre, grouped_two_sample, pitch_class_entropy, set_figures
+from genre_lstm.evaluation.report import with_section
+from genre_lstm.music.events import Step
+
+
+def quarters(count: int, *, position: int | None = 0) -> list[Step]:
+    steps = [Step((60 + k % 5,), 1.0, 1.0) for k in range(count)]
+    return steps if position is None else [replace(s, position=(position + 12 * k) % 48, meter=(4, 4))
+                                           for k, s in enumerate(steps)]
+
+
+def test_quarter_notes_from_a_bar_line_are_all_on_beats_and_steady():
+    metre = Metre.of(quarters(16))
+    assert (metre.on_beat, metre.downbeat, metre.best_phase_share, metre.steady) == (1.0, 0.25, 1.0, True)
+
+
+def test_an_eighth_note_pickup_puts_every_onset_off_the_beat_but_the_phase_stays_steady():
+    metre = Metre.of(quarters(16, position=6))
+    assert (metre.on_beat, metre.downbeat, metre.best_phase_share, metre.steady) == (0.0, 0.0, 1.0, True)
+
+
+def test_a_piece_that_slips_an_eighth_half_way_is_not_steady():
+    slipped = quarters(8, position=None) + [Step((62,), 0.5, 0.5)] + quarters(8, position=None)
+    assert Metre.of(slipped[:9]).steady and not Metre.of(slipped).steady
+
+
+def test_steps_without_positions_are_measured_from_a_four_four_bar_line():
+    assert Metre.of(quarters(12, position=None)) == Metre.of(quarters(12))
+
+
+def test_pitch_class_entropy_is_in_bits():
+    assert pitch_class_entropy([Step((60,), 1, 1), Step((62,), 1, 1)]) == 1.0
+    assert set_figures([quarters(8)])["pitch_range"] == 4
+
+
+def test_the_two_sample_test_tells_real_tunes_from_shuffled_rhythm_and_not_from_other_real_tunes(irish_pieces):
+    real = [p.steps[:80] for p in irish_pieces[:48]]
+    rng = np.random.default_rng(0)
+    jumbled = [[replace(s, shift=float(rng.choice([0.25, 0.75, 1.25])), position=None, meter=None) for s in piece]
+               for piece in real[:24]]
+    runs = [k // 4 for k in range(24)]  # variations of six runs
+    apart, _ = grouped_two_sample(jumbled, runs, real[24:], [f"tune {k}" for k in range(24)])
+    alike, _ = grouped_two_sample(real[:24], runs, real[24:], [f"tune {k}" for k in range(24)])
+    assert apart >= 0.85
+    assert alike <= 0.75
+
+
+def test_a_section_is_replaced_in_place_and_the_rest_kept():
+    document = "# Evaluation\n\n## A\n\nold\n\n## B\n\nkept\n"
+    assert with_section(document, "## A", "## A\n\nnew\n") == "# Evaluation\n\n## A\n\nnew\n\n## B\n\nkept\n"
+    assert with_section("# Evaluation\n", "## C", "## C\n\nadded\n") == "# Evaluation\n\n## C\n\nadded\n"
