@@ -27,6 +27,10 @@ from .request import GenerationRequest
 from .store import layout
 
 
+PROGRESS_EVERY_S = 0.25  # progress goes up at most this often: each report costs a caller such as the app a
+#                          round trip, while the renderers hear of every 10 steps
+
+
 @dataclass
 class Output:
     """One written variation with the figures of its run."""
@@ -117,12 +121,14 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
             streams.append(stream)
         if audio and open_stream:
             yield Listening(tuple(streams))
-        pieces = None
+        pieces, next_report = None, 0.0
         for item in iter_generate(checkpoint, seed, settings):
             if isinstance(item, Progress):
                 for renderer, partial in zip(renderers, item.steps):
                     renderer.update(shown(partial, item.seed))
-                yield item
+                if time.perf_counter() >= next_report or item.done == item.total:
+                    yield item
+                    next_report = time.perf_counter() + PROGRESS_EVERY_S
             else:
                 pieces = item
         sampling = time.perf_counter() - started

@@ -31,7 +31,6 @@ from .sampling import (
 from .tokenizer import END_ID, RARE_ID, EncodedPiece, meter_class, position_class
 
 PAPER_WINDOW = 100
-PROGRESS_EVERY_S = 0.25  # at most this often: each Progress costs a caller such as the app a round trip
 QUARTER = 1.0  # the paper's ancestor code plays every random-rhythm note as a quarter note
 
 
@@ -214,7 +213,6 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     ended = [False] * count
     are_logits = config.family.outputs_logits
     budget = settings.step_budget
-    next_report = 0.0  # the first Progress comes after 10 steps, so a renderer can start at once
     for index in range(budget):
         draws = uniform_draws(generators, 3)
         probabilities = scores_to_probabilities(scores[0], temperature=settings.temperature,
@@ -246,9 +244,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
                 ended[k] = timelines[k].finished
         if all(ended):
             break
-        if index % 10 == 9 and time.perf_counter() >= next_report:
+        if index % 10 == 9:
             yield Progress(*_progress(index + 1, settings, timelines, ended), tuple(made), seed_steps)
-            next_report = time.perf_counter() + PROGRESS_EVERY_S
         if index + 1 < budget:
             following = {"position": [[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines],
                          "meter": [[meter_class(t.meter)] for t in timelines],
