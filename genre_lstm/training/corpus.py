@@ -87,6 +87,7 @@ COLLECTIONS: dict[str, Callable[[], list[Path]]] = {
     "essen-german": lambda: [p for p in _under("essenFolksong", "*.abc") if p.name.startswith(_GERMAN_ESSEN)],
     "quartets": _quartets,
     "ryans-mammoth": lambda: _composer("ryansMammoth"),
+    "airds-airs": lambda: _composer("airdsAirs"),
     "monteverdi": lambda: [p for p in _composer("monteverdi") if p.suffix in (".mxl", ".xml")],
 }
 
