@@ -213,19 +213,18 @@ def cmd_train(args) -> int:
         print(f"  skipped {name}: {reason}", file=sys.stderr)
     _load_backend()
     from .model.backend import hardware_description
-    from .store.card import write_model_card
+    from .store.card import write_genre_card, write_model_card
     from .training.train import train_checkpoint
 
     info["pieces"] = len(report.pieces)
     info["hardware"] = hardware_description()
     result = train_checkpoint(report.pieces, out, settings=settings, defaults=defaults, info=info)
-    from .store.genres import GENRES, representation_note
-
-    write_model_card(result.folder, title=f"genre-lstm: {defaults.description}",
-                     summary=f"An LSTM that continues music in the style of: {info['source']}.",
-                     parameters=result.parameters, hardware=info["hardware"],
-                     representation=representation_note(GENRES[args.genre], result.config.metric_position)
-                     if args.genre else "")
+    if args.genre:
+        write_genre_card(genre, result.folder)
+    else:
+        write_model_card(result.folder, title=f"genre-lstm: {defaults.description}",
+                         summary=f"An LSTM that continues music in the style of: {info['source']}.",
+                         parameters=result.parameters, hardware=info["hardware"])
     print(result.folder)
     return 0
 

@@ -47,3 +47,8 @@ class CorpusError(GenreLSTMError):
 
 class RenderError(GenreLSTMError):
     """MIDI could not be rendered to audio (no FluidSynth, no soundfont, synth failure)."""
+
+
+class MusicPackageMissingError(CorpusError):
+    """A collection's music comes from a Debian package (or is read by a Python package) that is not
+    installed; the message names the one command that installs it."""

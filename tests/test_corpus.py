@@ -10,6 +10,8 @@ def test_collections_are_found_in_music21s_corpus():
     assert len(collection_paths("bach-chorales")) > 400
     assert len(collection_paths("oneills1850")) == 39
     assert [p.name for p in collection_paths("essen-chinese")] == ["han1.abc", "han2.abc"]
+    assert len(collection_paths("ryans-mammoth")) == 1059  # one tune a file
+    assert [p.name for p in collection_paths("airds-airs")] == [f"book{n}.abc" for n in range(1, 7)]
 
 
 def test_split_is_by_piece_and_deterministic(irish_pieces):

@@ -30,6 +30,7 @@ class Genre:
     _: KW_ONLY
     licence: str  # the checkpoint's licence as the hub spells it (the card's `license:`), set by its music's terms
     music_licence: str  # the terms of the music it is trained on, in words (model card, DATA.md)
+    datasets: tuple[str, ...] = ("music21-corpus",)  # the card's `datasets:` (a Debian package: "debian-<name>")
 
     def hub_repo(self, org: str | None = None) -> str:
         return f"{org or HUB_ORG.get() or DEFAULT_HUB_ORG}/{self.id}"

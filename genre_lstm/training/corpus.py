@@ -1,5 +1,8 @@
 """Collections of music, the train/valid/test split by piece, and the on-disk token cache.
 
+A collection is music21's bundled corpus or the music a Debian package installs (Freedoom's WADs,
+OpenMSX's and Planet Blupi's MIDI files); DATA.md lists each with its licence.
+
 Parsed pieces are cached as JSON keyed by the file's content hash and ``CACHE_VERSION`` (no
 pickles), so a second run never re-parses. Pieces are split by a hash of their id, never by
 window, so no piece has windows on both sides and the split is stable as a collection grows.
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from ..environment import CACHE
-from ..errors import CorpusError, MusicReadError
+from ..errors import CorpusError, MusicPackageMissingError, MusicReadError
 from ..music.events import Step, rows_to_steps, steps_to_positions, steps_to_rows
 
 CACHE_VERSION = 2  # 2: positions in the bar, durations and gaps up to four whole notes
@@ -77,6 +80,42 @@ def _quartets() -> list[Path]:
     return [p for p in paths if p.suffix == ".mxl" and "k545" not in str(p)]
 
 
+@dataclass(frozen=True)
+class PackagedMusic:
+    """Music that a Debian package installs: the package, what it is, and where its files lie."""
+
+    package: str
+    title: str
+    folder: str
+    pattern: str
+    licence: str  # the music's licence as the hub spells it: a checkpoint trained on it carries the same
+
+    def paths(self) -> list[Path]:
+        """The installed files; when there are none, an error that names the package and the one
+        command that installs it (``genre-lstm train`` shows it as one line, exit code 2)."""
+        from ..music.wad_io import SETUP_COMMAND
+
+        found = sorted(Path(self.folder).glob(self.pattern))
+        if not found:
+            raise MusicPackageMissingError(
+                f"{self.title} is not installed (Debian package {self.package}: no {self.pattern} in "
+                f"{self.folder}); install it with: {SETUP_COMMAND}")
+        return found
+
+
+PACKAGED: dict[str, PackagedMusic] = {
+    "freedoom": PackagedMusic("freedoom", "the Freedoom soundtrack", "/usr/share/games/doom", "freedoom[12].wad",
+                              "bsd-3-clause"),
+    "openmsx": PackagedMusic("openttd-openmsx", "OpenMSX, OpenTTD's music set",
+                             "/usr/share/games/openttd/baseset/openmsx", "*.mid", "gpl-2.0"),
+    "planetblupi": PackagedMusic("planetblupi-music-midi", "Planet Blupi's music", "/usr/share/planetblupi/music",
+                                 "*.mid", "gpl-3.0"),
+}
+PACKAGED_COLLECTIONS: dict[str, tuple[str, ...]] = {  # collection -> the packaged music it reads
+    "freedoom": ("freedoom",), "openmsx": ("openmsx",), "planetblupi": ("planetblupi",),
+    "game-music": ("openmsx", "planetblupi"),
+}
+
 _GERMAN_ESSEN = ("altdeu", "erk", "boehme", "fink", "ballad", "kinder", "zuccal", "dva")
 
 COLLECTIONS: dict[str, Callable[[], list[Path]]] = {
@@ -89,11 +128,13 @@ COLLECTIONS: dict[str, Callable[[], list[Path]]] = {
     "ryans-mammoth": lambda: _composer("ryansMammoth"),
     "airds-airs": lambda: _composer("airdsAirs"),
     "monteverdi": lambda: [p for p in _composer("monteverdi") if p.suffix in (".mxl", ".xml")],
+    **{name: (lambda parts=parts: [path for part in parts for path in PACKAGED[part].paths()])
+       for name, parts in PACKAGED_COLLECTIONS.items()},
 }
 
 
 def collection_paths(name: str) -> list[Path]:
-    """Files of a named collection of music21's bundled corpus."""
+    """Files of a named collection (music21's bundled corpus or an installed Debian package)."""
     if name not in COLLECTIONS:
         raise CorpusError(f"unknown collection {name!r}; known: {', '.join(sorted(COLLECTIONS))}")
     paths = COLLECTIONS[name]()
@@ -150,8 +191,10 @@ def read_pieces(paths: Sequence[str | os.PathLike], *, workers: int = 1,
             skipped.append((name, entry["error"]))
             continue
         positions = entry.get("positions") or [None] * len(entry["pieces"])
-        for number, (rows, where) in enumerate(zip(entry["pieces"], positions)):
-            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows, where)))
+        labels = entry.get("names") or range(len(entry["pieces"]))
+        for label, rows, where in zip(labels, entry["pieces"], positions):
+            pieces.append(Piece(f"{name}#{label}", rows_to_steps(rows, where)))
+        skipped.extend((f"{name}#{label}", reason) for label, reason in entry.get("skipped", []))
     return ReadReport(pieces, skipped)
 
 
@@ -213,12 +256,23 @@ def _write_cache(path: Path, entry: dict) -> None:
 
 
 def _parse_to_entry(path: Path) -> dict:
-    """Parse one file into a cache entry; runs in a worker process."""
+    """Parse one file into a cache entry; runs in a worker process. A WAD's pieces are named by
+    their lumps, and the lumps it leaves out are kept with their reasons (a missing omgifol is no
+    fault of the file: its error is not a MusicReadError and stops the whole read)."""
     from ..music.midi_io import music_file_to_pieces
+    from ..music.wad_io import WAD_SUFFIX, wad_file_to_pieces
 
+    named, skipped = None, []
     try:
-        pieces = music_file_to_pieces(path)
+        if path.suffix.lower() == WAD_SUFFIX:
+            named, skipped = wad_file_to_pieces(path)
+            pieces = [steps for _, steps in named]
+        else:
+            pieces = music_file_to_pieces(path)
     except MusicReadError as error:
         return {"version": CACHE_VERSION, "error": str(error)}
-    return {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces],
-            "positions": [steps_to_positions(p) for p in pieces]}
+    entry = {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces],
+             "positions": [steps_to_positions(p) for p in pieces]}
+    if named is not None:
+        entry.update(names=[name for name, _ in named], skipped=skipped)
+    return entry
