@@ -37,3 +37,15 @@ def test_unreadable_files_are_reported_not_fatal(tmp_path, oneills_path):
     report = read_pieces([bad, oneills_path], root=tmp_path)
     assert len(report.pieces) == 50
     assert report.skipped[0][0] == "junk.mid" and "not a MIDI file" in report.skipped[0][1]
+
+
+def test_seed_windows_sample_the_pieces_that_fill_a_window_not_the_longest(irish_pieces):
+    from genre_lstm.training.train import SEED_WINDOW, seed_windows
+
+    full = sorted((p for p in irish_pieces if len(p.steps) >= SEED_WINDOW), key=lambda p: (-len(p.steps), p.id))
+    seeds = seed_windows(irish_pieces, count=5)
+    chosen = [s["piece"] for s in seeds]
+    assert len(full) > 5 and set(chosen) <= {p.id for p in full}  # whole windows first
+    assert chosen != [p.id for p in full[:5]]  # a sample of them, not the five longest
+    assert seed_windows(list(reversed(irish_pieces)), count=5) == seeds  # fixed by the pieces, not their order
+    assert all(len(s["steps"]) == SEED_WINDOW and s["start"] == 0 for s in seeds)

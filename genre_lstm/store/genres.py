@@ -70,11 +70,11 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           licence="mit", music_licence=f"the quartets are in the public domain (Haydn, Mozart, Beethoven); {MUSIC21_TERMS}"),
     Genre("american-fiddle", "American fiddle", "ryans-mammoth",
           "Ryan's Mammoth Collection, 1883 fiddle tunes (music21 corpus 'ryansMammoth')", 40, 120,
-          {"epochs": 24, "model": {"pitch_features": True}},
+          {"epochs": 40, "model": {"pitch_features": True}},
           licence="mit", music_licence=f"the tunes are in the public domain (printed 1883); {MUSIC21_TERMS}"),
     Genre("scottish-fiddle", "Scottish fiddle", "airds-airs",
           "Aird's Selection of Scotch, English, Irish and Foreign Airs, 1778-1803 (music21 corpus 'airdsAirs')",
-          40, 144, {"epochs": 24, "model": {"pitch_features": True}},
+          40, 144, {"epochs": 40, "model": {"pitch_features": True}},
           licence="mit", music_licence=f"the tunes are in the public domain (printed 1778-1803); {MUSIC21_TERMS}"),
 )}
 
