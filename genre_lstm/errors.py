@@ -51,4 +51,7 @@ class RenderError(GenreLSTMError):
 
 class MusicPackageMissingError(CorpusError):
     """A collection's music comes from a Debian package (or is read by a Python package) that is not
-    installed; the message names the one command that installs it."""
+    installed; the message names the one command that installs it, ``MUSIC_SETUP_COMMAND``."""
+
+
+MUSIC_SETUP_COMMAND = "bash scripts/setup.sh --music"  # installs packages-music.txt and requirements-music.txt

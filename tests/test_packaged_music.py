@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from genre_lstm.errors import MusicPackageMissingError, MusicReadError
+from genre_lstm.errors import (
+    MUSIC_SETUP_COMMAND,
+    MusicPackageMissingError,
+    MusicReadError,
+)
 from genre_lstm.music.midi_io import midi_bytes_to_steps, midi_file_to_steps
-from genre_lstm.music.wad_io import SETUP_COMMAND, wad_file_to_lumps, wad_file_to_pieces
+from genre_lstm.music.wad_io import wad_file_to_lumps, wad_file_to_pieces
 from genre_lstm.store.genres import GENRES
 from genre_lstm.training.corpus import (
     PACKAGED,
@@ -33,9 +37,9 @@ BLUPI = Path(PACKAGED["planetblupi"].folder)
 def _needs(package: str, *paths: Path, python: str | None = None):
     """Skip unless the Debian package's files (and the Python package that reads them) are installed."""
     absent = [p for p in paths if not p.exists()]
-    reason = f"Debian package {package} is not installed ({SETUP_COMMAND})"
+    reason = f"Debian package {package} is not installed ({MUSIC_SETUP_COMMAND})"
     if python and importlib.util.find_spec("omg" if python == "omgifol" else python) is None:
-        absent, reason = [python], f"Python package {python} is not installed ({SETUP_COMMAND})"
+        absent, reason = [python], f"Python package {python} is not installed ({MUSIC_SETUP_COMMAND})"
     return pytest.mark.skipif(bool(absent), reason=reason)
 
 
@@ -100,7 +104,7 @@ def test_a_missing_package_names_it_and_the_setup_command(tmp_path):
     with pytest.raises(MusicPackageMissingError) as caught:
         absent.paths()
     message = str(caught.value)
-    assert "\n" not in message and "Debian package freedoom" in message and SETUP_COMMAND in message
+    assert "\n" not in message and "Debian package freedoom" in message and MUSIC_SETUP_COMMAND in message
 
 
 def test_every_packaged_collection_is_installed_by_the_setup_option():

@@ -12,12 +12,11 @@ import hashlib
 import os
 from pathlib import Path
 
-from ..errors import MusicPackageMissingError, MusicReadError
+from ..errors import MUSIC_SETUP_COMMAND, MusicPackageMissingError, MusicReadError
 from .events import Step
 from .midi_io import midi_bytes_to_steps
 
 WAD_SUFFIX = ".wad"
-SETUP_COMMAND = "bash scripts/setup.sh --music"
 
 
 def wad_file_to_lumps(path: str | os.PathLike) -> list[tuple[str, bytes]]:
@@ -27,7 +26,7 @@ def wad_file_to_lumps(path: str | os.PathLike) -> list[tuple[str, bytes]]:
         import omg
     except ImportError as error:
         raise MusicPackageMissingError(
-            f"{path.name}: reading Doom WADs needs the Python package omgifol; install it with: {SETUP_COMMAND}"
+            f"{path.name}: reading Doom WADs needs the Python package omgifol; install it with: {MUSIC_SETUP_COMMAND}"
         ) from error
     if not path.is_file():
         raise MusicReadError(f"{path}: no such file")

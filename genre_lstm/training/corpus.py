@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from ..environment import CACHE
-from ..errors import CorpusError, MusicPackageMissingError, MusicReadError
+from ..errors import (
+    MUSIC_SETUP_COMMAND,
+    CorpusError,
+    MusicPackageMissingError,
+    MusicReadError,
+)
 from ..music.events import Step, rows_to_steps, steps_to_positions, steps_to_rows
 
 CACHE_VERSION = 2  # 2: positions in the bar, durations and gaps up to four whole notes
@@ -93,13 +98,11 @@ class PackagedMusic:
     def paths(self) -> list[Path]:
         """The installed files; when there are none, an error that names the package and the one
         command that installs it (``genre-lstm train`` shows it as one line, exit code 2)."""
-        from ..music.wad_io import SETUP_COMMAND
-
         found = sorted(Path(self.folder).glob(self.pattern))
         if not found:
             raise MusicPackageMissingError(
                 f"{self.title} is not installed (Debian package {self.package}: no {self.pattern} in "
-                f"{self.folder}); install it with: {SETUP_COMMAND}")
+                f"{self.folder}); install it with: {MUSIC_SETUP_COMMAND}")
         return found
 
 
