@@ -51,3 +51,11 @@ class RenderError(GenreLSTMError):
 
 class DistributeError(GenreLSTMError):
     """Distributed training cannot start (not the JAX backend, JAX missing, devices or processes)."""
+
+
+class MusicPackageMissingError(CorpusError):
+    """A collection's music comes from a Debian package (or is read by a Python package) that is not
+    installed; the message names the one command that installs it, ``MUSIC_SETUP_COMMAND``."""
+
+
+MUSIC_SETUP_COMMAND = "bash scripts/setup.sh --music"  # installs packages-music.txt and requirements-music.txt

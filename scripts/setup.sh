@@ -3,24 +3,31 @@
 #   bash scripts/setup.sh          runtime only (what the app needs)
 #   bash scripts/setup.sh --train  plus JAX, for distributed training (genre-lstm train --distribute)
 #   bash scripts/setup.sh --dev    plus the test tools (pytest, hypothesis, Playwright) and JAX
-# Safe to run again: it skips what is already in place.
+#   bash scripts/setup.sh --music  plus the openly licensed music of Debian packages (packages-music.txt:
+#                                  Freedoom, OpenMSX, Planet Blupi) and what reads it (requirements-music.txt),
+#                                  for training the genres made from them (DATA.md)
+# Options combine (--dev --music). Safe to run again: it skips what is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dev=0
 train=0
-case "${1:-}" in
-  --dev) dev=1 ;;
-  --train) train=1 ;;
-  "") ;;
-  *) echo "setup: unknown option $1 (use --train or --dev)" >&2; exit 2 ;;
-esac
+music=0
+for option in "$@"; do
+  case "$option" in
+    --dev) dev=1 ;;
+    --train) train=1 ;;
+    --music) music=1 ;;
+    *) echo "setup: unknown option $option (use --train, --dev and/or --music)" >&2; exit 2 ;;
+  esac
+done
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # Debian packages: the list lives in packages.txt (the Hugging Face Space reads the same file).
 mapfile -t debs < <(grep -Ev '^\s*(#|$)' packages.txt)
 [ "$dev" -eq 1 ] && debs+=(chromium)
+[ "$music" -eq 1 ] && mapfile -t -O "${#debs[@]}" debs < <(grep -Ev '^\s*(#|$)' packages-music.txt)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -34,14 +41,15 @@ fi
 # Virtual environment, reinstalled only when the requirements change.
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-req=requirements.txt
-[ "$train" -eq 1 ] && req=requirements-train.txt
-[ "$dev" -eq 1 ] && req=requirements-dev.txt  # includes requirements-train.txt
-stamp=.venv/.installed-$(cat requirements.txt requirements-train.txt "$req" pyproject.toml | sha256sum | cut -c1-16)
+reqs=(requirements.txt)
+[ "$train" -eq 1 ] && reqs=(requirements-train.txt)
+[ "$dev" -eq 1 ] && reqs=(requirements-dev.txt)  # includes requirements-train.txt
+[ "$music" -eq 1 ] && reqs+=(requirements-music.txt)
+stamp=.venv/.installed-$(cat requirements.txt requirements-train.txt "${reqs[@]}" pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing Python packages from $req"
+  echo "setup: installing Python packages from ${reqs[*]}"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -r "$req"
+  .venv/bin/python -m pip install -q "${reqs[@]/#/-r}"
   .venv/bin/python -m pip install -q --no-deps -e .
   touch "$stamp"
 fi

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 minutes=${1:-25}
 shift || true
 genres=("$@")
-[ ${#genres[@]} -gt 0 ] || genres=(chinese-folk baroque-chorale irish-fiddle german-folk classical-quartet renaissance-polyphony)
+[ ${#genres[@]} -gt 0 ] || genres=(chinese-folk baroque-chorale irish-fiddle german-folk classical-quartet renaissance-polyphony american-fiddle scottish-fiddle)
 for genre in "${genres[@]}"; do
   echo "== $genre ($(date -u +%H:%M:%S))"
   /usr/bin/time -f "$genre wall %e s" .venv/bin/genre-lstm train --genre "$genre" --max-minutes "$minutes"

@@ -16,6 +16,8 @@ def test_collections_are_found_in_music21s_corpus():
     assert len(collection_paths("bach-chorales")) > 400
     assert len(collection_paths("oneills1850")) == 39
     assert [p.name for p in collection_paths("essen-chinese")] == ["han1.abc", "han2.abc"]
+    assert len(collection_paths("ryans-mammoth")) == 1059  # one tune a file
+    assert [p.name for p in collection_paths("airds-airs")] == [f"book{n}.abc" for n in range(1, 7)]
 
 
 def test_split_is_by_piece_and_deterministic(irish_pieces):
@@ -109,3 +111,15 @@ def test_parse_workers_default_to_every_core_and_are_checked():
     for bad in (0, PARSE_WORKERS_MAX + 1):
         with pytest.raises(InvalidParameterError, match="parse workers"):
             parse_workers(bad)
+
+
+def test_seed_windows_sample_the_pieces_that_fill_a_window_not_the_longest(irish_pieces):
+    from genre_lstm.training.train import SEED_WINDOW, seed_windows
+
+    full = sorted((p for p in irish_pieces if len(p.steps) >= SEED_WINDOW), key=lambda p: (-len(p.steps), p.id))
+    seeds = seed_windows(irish_pieces, count=5)
+    chosen = [s["piece"] for s in seeds]
+    assert len(full) > 5 and set(chosen) <= {p.id for p in full}  # whole windows first
+    assert chosen != [p.id for p in full[:5]]  # a sample of them, not the five longest
+    assert seed_windows(list(reversed(irish_pieces)), count=5) == seeds  # fixed by the pieces, not their order
+    assert all(len(s["steps"]) == SEED_WINDOW and s["start"] == 0 for s in seeds)

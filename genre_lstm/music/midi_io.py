@@ -77,12 +77,34 @@ def music_file_to_steps(path: str | os.PathLike, *, timeout: float | None = SEED
 def midi_file_to_steps(path: str | os.PathLike) -> list[Step]:
     """Read a MIDI file (type 0, 1 or 2) into steps: pitched tracks merged, drums dropped."""
     path = Path(path)
-    midi = _open_midi(path)
+    return _midi_to_steps(_open_midi(path), path.name)
+
+
+def midi_bytes_to_steps(data: bytes, name: str) -> list[Step]:
+    """A MIDI file held in memory (a music lump of a Doom WAD, say) into steps, exactly as
+    ``midi_file_to_steps`` reads the same bytes from a file; ``name`` labels its errors."""
+    import io
+
+    import mido
+
+    if len(data) > MAX_FILE_BYTES:
+        raise MusicTooLargeError(f"{name}: {len(data) / 1e6:.1f} MB is over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+    if data[:4] != b"MThd":
+        raise MusicReadError(f"{name}: not a MIDI file (it has no MThd header)")
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
+    except _mido_failures() as error:
+        raise MusicReadError(f"{name}: damaged MIDI file ({_short(error)})") from error
+    return _midi_to_steps(midi, name)
+
+
+def _midi_to_steps(midi, name: str) -> list[Step]:
+    """A parsed ``mido.MidiFile`` into steps, placed in the bars of its time signatures."""
     if midi.ticks_per_beat <= 0:
-        raise MusicReadError(f"{path.name}: invalid MIDI timing (SMPTE or zero ticks per beat)")
-    notes = _midi_notes(midi, path)
+        raise MusicReadError(f"{name}: invalid MIDI timing (SMPTE or zero ticks per beat)")
+    notes = _midi_notes(midi, name)
     if not notes:
-        raise MusicReadError(f"{path.name}: no pitched notes (empty, only drums or only meta events)")
+        raise MusicReadError(f"{name}: no pitched notes (empty, only drums or only meta events)")
     beat = float(midi.ticks_per_beat)
     bars = [(tick / beat, meter) for tick, meter in _midi_meters(midi)]
     return notes_to_steps(((start / beat, length / beat, pitch) for start, length, pitch in notes), bars)
@@ -475,11 +497,11 @@ def _open_midi(path: Path):
         raise MusicReadError(f"{path.name}: damaged MIDI file ({_short(error)})") from error
 
 
-def _midi_notes(midi, path: Path) -> list[tuple[int, int, int]]:
+def _midi_notes(midi, name: str) -> list[tuple[int, int, int]]:
     """(start tick, length in ticks, pitch) of every pitched note; drums and meta events skipped."""
     note_ons = sum(1 for track in midi.tracks for m in track if m.type == "note_on" and m.velocity)
     if note_ons > MAX_NOTES:
-        raise MusicTooLargeError(f"{path.name}: {note_ons} notes (the limit is {MAX_NOTES})")
+        raise MusicTooLargeError(f"{name}: {note_ons} notes (the limit is {MAX_NOTES})")
     notes = []
     for track in midi.tracks:
         sounding: dict[tuple[int, int], deque[int]] = defaultdict(deque)

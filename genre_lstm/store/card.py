@@ -7,6 +7,7 @@ weights file), so it can be rewritten at any time, e.g. when evaluation adds hel
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from .layout import (
@@ -19,27 +20,40 @@ from .layout import (
 )
 
 
+@dataclass(frozen=True)
+class Licensing:
+    """Under what terms a checkpoint is shared: its licence as the hub spells it, the terms of the
+    music it learned from (in words), and the hub's name for that data."""
+
+    licence: str = "mit"
+    music: str = ""  # empty: not known (a user's own files)
+    datasets: tuple[str, ...] = ("music21-corpus",)
+
+
 def write_model_card(folder: str | Path, *, title: str, summary: str, parameters: int,
-                     hardware: str, figures: dict | None = None, representation: str = "") -> Path:
+                     hardware: str, figures: dict | None = None, representation: str = "",
+                     licensing: Licensing = Licensing()) -> Path:
     folder = Path(folder)
     ours = json.loads((folder / OUR_CONFIG).read_text())
     vocab_size = len(json.loads((folder / VOCAB_FILE).read_text())["tokens"])
     info = {**ours.get("info", {}), "representation": representation}
     card = model_card(title=title, summary=summary, info=info, config=ours["model"],
                       vocab_size=vocab_size, parameters=parameters,
-                      weights_bytes=(folder / WEIGHTS_FILE).stat().st_size, hardware=hardware, figures=figures)
+                      weights_bytes=(folder / WEIGHTS_FILE).stat().st_size, hardware=hardware, figures=figures,
+                      licensing=licensing)
     path = folder / CARD_FILE
     path.write_text(card, encoding="utf-8")
     return path
 
 
-def write_genre_card(genre) -> Path:
-    """A shipped genre's card from its registry entry and its checkpoint's own records (how it was
-    trained, and the held-out figures of evaluation.json when the genre has been evaluated)."""
+def write_genre_card(genre, folder: str | Path | None = None) -> Path:
+    """A shipped genre's card from its registry entry (source, licence) and its checkpoint's own
+    records (how it was trained, and the held-out figures of evaluation.json when the genre has been
+    evaluated); ``folder``: the checkpoint, when it is not the genre's own folder."""
     from .checkpoint import load_checkpoint
     from .genres import representation_note
 
-    folder = genre.local_dir()
+    folder = Path(folder) if folder else genre.local_dir()
     checkpoint = load_checkpoint(folder)
     return write_model_card(
         folder, title=f"genre-lstm: {genre.name}",
@@ -47,7 +61,15 @@ def write_genre_card(genre) -> Path:
                 "See EVALUATION.md in the genre-lstm repository for how each figure is measured.",
         parameters=checkpoint.parameter_count, hardware=checkpoint.info.get("hardware", "unknown hardware"),
         figures=read_optional(folder, EVALUATION_FILE).get("figures"),
-        representation=representation_note(genre, checkpoint.config.metric_position))
+        representation=representation_note(genre, checkpoint.config.metric_position),
+        licensing=Licensing(genre.licence, genre.music_licence, genre.datasets))
+
+
+def _licence_line(licensing: Licensing) -> str:
+    """The card's licence line (with its newline), or nothing when the music's terms are not known."""
+    if not licensing.music:
+        return ""
+    return f"- Licence: this checkpoint `{licensing.licence}`; the music it learned from: {licensing.music}\n"
 
 
 def _rhythm_classes(config: dict) -> str:
@@ -59,7 +81,8 @@ def _rhythm_classes(config: dict) -> str:
 
 
 def model_card(*, title: str, summary: str, info: dict, config: dict, vocab_size: int, parameters: int,
-               weights_bytes: int, hardware: str, figures: dict | None = None) -> str:
+               weights_bytes: int, hardware: str, figures: dict | None = None,
+               licensing: Licensing = Licensing()) -> str:
     """A model card: metadata for the hub, then what the model is, its data and its figures."""
     training = info.get("training", {})
     steps, split = training.get("steps", {}), training.get("split", {})
@@ -68,9 +91,9 @@ def model_card(*, title: str, summary: str, info: dict, config: dict, vocab_size
     front = "\n".join([
         "---",
         "library_name: keras",
-        "license: mit",
+        f"license: {licensing.licence}",
         "tags:", *(f"  - {t}" for t in tags),
-        "datasets:", "  - music21-corpus",
+        "datasets:", *(f"  - {d}" for d in licensing.datasets),
         "metrics:", "  - cross_entropy", "  - accuracy",
         "---",
     ])
@@ -84,7 +107,7 @@ Made with genre-lstm: `genre-lstm generate --checkpoint <this folder or OWNER/NA
 
 ## Data
 - Source: {info.get('source', 'unknown')}
-- Pieces: {info.get('pieces', '?')}; split by piece (never by window): train {split.get('train', '?')},
+{_licence_line(licensing)}- Pieces: {info.get('pieces', '?')}; split by piece (never by window): train {split.get('train', '?')},
   held-out validation {split.get('valid', '?')}, held-out test {split.get('test', '?')}
 - Steps (one note or chord each): train {steps.get('train', '?')}, validation {steps.get('valid', '?')},
   test {steps.get('test', '?')}

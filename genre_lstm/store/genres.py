@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 from ..environment import CHECKPOINTS, HUB_ORG
@@ -10,6 +10,10 @@ from ..errors import UnknownGenreError
 from .layout import is_complete
 
 DEFAULT_HUB_ORG = "genre-lstm"
+MUSIC21_TERMS = ("encodings distributed with music21's corpus, with its encoders' permission, for use within "
+                 "each work's own terms (music21/corpus/license.txt)")
+ESSEN_TERMS = ("Essen folk-song database (EsAC) in Seymour Schlien's ABC encoding, distributed with music21 for "
+               "non-commercial use (music21/corpus/essenFolksong/license.txt)")
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,10 @@ class Genre:
     train: dict = field(default_factory=dict)  # TrainSettings fields that differ from the defaults
     temperature: float = 1.0  # default sampling temperature
     hub_revision: str = "main"
+    _: KW_ONLY
+    licence: str  # the checkpoint's licence as the hub spells it (the card's `license:`), set by its music's terms
+    music_licence: str  # the terms of the music it is trained on, in words (model card, DATA.md)
+    datasets: tuple[str, ...] = ("music21-corpus",)  # the card's `datasets:` (a Debian package: "debian-<name>")
 
     def hub_repo(self, org: str | None = None) -> str:
         return f"{org or HUB_ORG.get() or DEFAULT_HUB_ORG}/{self.id}"
@@ -39,22 +47,35 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
           "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
           {"transpose": list(range(-5, 7)), "epochs": 24,
-           "model": {"pitch_features": True, "top_line_features": True}}),
+           "model": {"pitch_features": True, "top_line_features": True}},
+          licence="mit", music_licence=f"the chorales are in the public domain (Bach died in 1750); {MUSIC21_TERMS}"),
     Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
           "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72,
-          {"epochs": 20, "model": {"pitch_features": True}}),
+          {"epochs": 20, "model": {"pitch_features": True}},
+          licence="mit", music_licence=f"the music is in the public domain (Palestrina died in 1594); {MUSIC21_TERMS}"),
     Genre("irish-fiddle", "Irish fiddle", "oneills1850",
           "O'Neill's Music of Ireland, 1850 tunes (music21 corpus 'oneills1850')", 40, 132,
-          {"epochs": 24, "model": {"pitch_features": True}}),
+          {"epochs": 24, "model": {"pitch_features": True}},
+          licence="mit", music_licence=f"the tunes are in the public domain (printed 1903); {MUSIC21_TERMS}"),
     Genre("chinese-folk", "Chinese folk song", "essen-chinese",
           "Essen folk-song collection, Han Chinese songs (essenFolksong/han1, han2)", 75, 88,
-          {"epochs": 40, "model": {"pitch_features": True, "range_conditioning": True}}),
+          {"epochs": 40, "model": {"pitch_features": True, "range_conditioning": True}},
+          licence="mit", music_licence=ESSEN_TERMS),
     Genre("german-folk", "German folk song", "essen-german",
           "Essen folk-song collection, German songs (altdeu, erk, boehme, fink, ballad, kinder, zuccal, dva)",
-          21, 100, {"epochs": 20}),
+          21, 100, {"epochs": 20}, licence="mit", music_licence=ESSEN_TERMS),
     Genre("classical-quartet", "Classical string quartet", "quartets",
           "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100,
-          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True}}),
+          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True}},
+          licence="mit", music_licence=f"the quartets are in the public domain (Haydn, Mozart, Beethoven); {MUSIC21_TERMS}"),
+    Genre("american-fiddle", "American fiddle", "ryans-mammoth",
+          "Ryan's Mammoth Collection, 1883 fiddle tunes (music21 corpus 'ryansMammoth')", 40, 120,
+          {"epochs": 40, "model": {"pitch_features": True}},
+          licence="mit", music_licence=f"the tunes are in the public domain (printed 1883); {MUSIC21_TERMS}"),
+    Genre("scottish-fiddle", "Scottish fiddle", "airds-airs",
+          "Aird's Selection of Scotch, English, Irish and Foreign Airs, 1778-1803 (music21 corpus 'airdsAirs')",
+          40, 144, {"epochs": 40, "model": {"pitch_features": True}},
+          licence="mit", music_licence=f"the tunes are in the public domain (printed 1778-1803); {MUSIC21_TERMS}"),
 )}
 
 

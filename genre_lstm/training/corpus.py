@@ -1,5 +1,8 @@
 """Collections of music, the train/valid/test split by piece, and the on-disk token cache.
 
+A collection is music21's bundled corpus or the music a Debian package installs (Freedoom's WADs,
+OpenMSX's and Planet Blupi's MIDI files); DATA.md lists each with its licence.
+
 Parsed pieces are cached as JSON keyed by the file's content hash and ``CACHE_VERSION`` (no
 pickles), so a second run never re-parses. Uncached files are parsed by worker processes in parts
 (ABC books in groups of tunes), each file's entry written as soon as its parts are in, so a parse
@@ -20,7 +23,13 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from ..environment import CACHE
-from ..errors import CorpusError, InvalidParameterError, MusicReadError
+from ..errors import (
+    MUSIC_SETUP_COMMAND,
+    CorpusError,
+    InvalidParameterError,
+    MusicPackageMissingError,
+    MusicReadError,
+)
 from ..music.events import Step, rows_to_steps, steps_to_positions, steps_to_rows
 
 CACHE_VERSION = 2  # 2: positions in the bar, durations and gaps up to four whole notes
@@ -79,6 +88,40 @@ def _quartets() -> list[Path]:
     return [p for p in paths if p.suffix == ".mxl" and "k545" not in str(p)]
 
 
+@dataclass(frozen=True)
+class PackagedMusic:
+    """Music that a Debian package installs: the package, what it is, and where its files lie."""
+
+    package: str
+    title: str
+    folder: str
+    pattern: str
+    licence: str  # the music's licence as the hub spells it: a checkpoint trained on it carries the same
+
+    def paths(self) -> list[Path]:
+        """The installed files; when there are none, an error that names the package and the one
+        command that installs it (``genre-lstm train`` shows it as one line, exit code 2)."""
+        found = sorted(Path(self.folder).glob(self.pattern))
+        if not found:
+            raise MusicPackageMissingError(
+                f"{self.title} is not installed (Debian package {self.package}: no {self.pattern} in "
+                f"{self.folder}); install it with: {MUSIC_SETUP_COMMAND}")
+        return found
+
+
+PACKAGED: dict[str, PackagedMusic] = {
+    "freedoom": PackagedMusic("freedoom", "the Freedoom soundtrack", "/usr/share/games/doom", "freedoom[12].wad",
+                              "bsd-3-clause"),
+    "openmsx": PackagedMusic("openttd-openmsx", "OpenMSX, OpenTTD's music set",
+                             "/usr/share/games/openttd/baseset/openmsx", "*.mid", "gpl-2.0"),
+    "planetblupi": PackagedMusic("planetblupi-music-midi", "Planet Blupi's music", "/usr/share/planetblupi/music",
+                                 "*.mid", "gpl-3.0"),
+}
+PACKAGED_COLLECTIONS: dict[str, tuple[str, ...]] = {  # collection -> the packaged music it reads
+    "freedoom": ("freedoom",), "openmsx": ("openmsx",), "planetblupi": ("planetblupi",),
+    "game-music": ("openmsx", "planetblupi"),
+}
+
 _GERMAN_ESSEN = ("altdeu", "erk", "boehme", "fink", "ballad", "kinder", "zuccal", "dva")
 
 COLLECTIONS: dict[str, Callable[[], list[Path]]] = {
@@ -89,12 +132,15 @@ COLLECTIONS: dict[str, Callable[[], list[Path]]] = {
     "essen-german": lambda: [p for p in _under("essenFolksong", "*.abc") if p.name.startswith(_GERMAN_ESSEN)],
     "quartets": _quartets,
     "ryans-mammoth": lambda: _composer("ryansMammoth"),
+    "airds-airs": lambda: _composer("airdsAirs"),
     "monteverdi": lambda: [p for p in _composer("monteverdi") if p.suffix in (".mxl", ".xml")],
+    **{name: (lambda parts=parts: [path for part in parts for path in PACKAGED[part].paths()])
+       for name, parts in PACKAGED_COLLECTIONS.items()},
 }
 
 
 def collection_paths(name: str) -> list[Path]:
-    """Files of a named collection of music21's bundled corpus."""
+    """Files of a named collection (music21's bundled corpus or an installed Debian package)."""
     if name not in COLLECTIONS:
         raise CorpusError(f"unknown collection {name!r}; known: {', '.join(sorted(COLLECTIONS))}")
     paths = COLLECTIONS[name]()
@@ -201,8 +247,10 @@ def _entries_to_report(paths: list[Path], entries: list[dict], root: Path) -> Re
             skipped.append((name, entry["error"]))
             continue
         positions = entry.get("positions") or [None] * len(entry["pieces"])
-        for number, (rows, where) in enumerate(zip(entry["pieces"], positions)):
-            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows, where)))
+        labels = entry.get("names") or range(len(entry["pieces"]))
+        for label, rows, where in zip(labels, entry["pieces"], positions):
+            pieces.append(Piece(f"{name}#{label}", rows_to_steps(rows, where)))
+        skipped.extend((f"{name}#{label}", reason) for label, reason in entry.get("skipped", []))
     return ReadReport(pieces, skipped)
 
 
@@ -256,20 +304,32 @@ def _write_cache(path: Path, entry: dict) -> None:
 
 
 def _parse_part(path: Path, part: int, parts: int) -> dict:
-    """Parse one part of a file (the whole file when it has one part); runs in a worker process."""
+    """Parse one part of a file (the whole file when it has one part); runs in a worker process.
+    A WAD's pieces are named by their lumps, and the lumps it leaves out are kept with their
+    reasons (a missing omgifol is no fault of the file: its error is not a MusicReadError and
+    stops the whole read)."""
     from ..music.midi_io import abc_book_part_to_pieces, music_file_to_pieces
+    from ..music.wad_io import WAD_SUFFIX, wad_file_to_pieces
 
+    named, skipped = None, []
     try:
-        pieces = music_file_to_pieces(path) if parts == 1 else abc_book_part_to_pieces(path, part)
+        if path.suffix.lower() == WAD_SUFFIX:
+            named, skipped = wad_file_to_pieces(path)
+            pieces = [steps for _, steps in named]
+        else:
+            pieces = music_file_to_pieces(path) if parts == 1 else abc_book_part_to_pieces(path, part)
     except MusicReadError as error:
         return {"error": str(error)}
-    return {"pieces": [steps_to_rows(piece) for piece in pieces],
-            "positions": [steps_to_positions(piece) for piece in pieces]}
+    result = {"pieces": [steps_to_rows(piece) for piece in pieces],
+              "positions": [steps_to_positions(piece) for piece in pieces]}
+    if named is not None:
+        result.update(names=[name for name, _ in named], skipped=skipped)
+    return result
 
 
 def _parts_to_entry(path: Path, parts: list[dict]) -> dict:
-    """One file's cache entry from its parts in order: their pieces and where their steps sit, or
-    the first part's error."""
+    """One file's cache entry from its parts in order: their pieces and where their steps sit (and
+    a WAD's lump names and skipped lumps), or the first part's error."""
     from ..music.midi_io import no_notes_message
 
     errors = [part["error"] for part in parts if "error" in part]
@@ -279,7 +339,11 @@ def _parts_to_entry(path: Path, parts: list[dict]) -> dict:
         errors = [no_notes_message(path)]
     if errors:
         return {"version": CACHE_VERSION, "error": errors[0]}
-    return {"version": CACHE_VERSION, "pieces": pieces, "positions": positions}
+    entry = {"version": CACHE_VERSION, "pieces": pieces, "positions": positions}
+    if any("names" in part for part in parts):
+        entry.update(names=[name for part in parts for name in part.get("names", [])],
+                     skipped=[lump for part in parts for lump in part.get("skipped", [])])
+    return entry
 
 
 def forget_cached(paths: Iterable[str | os.PathLike]) -> None:

@@ -69,16 +69,16 @@ def files_recipe(data: Path, name: str, settings: TrainSettings, *, out: Path | 
 def train_recipe(recipe: Recipe, settings: TrainSettings, *, trainer: Callable | None = None):
     """Train (``trainer``: train_checkpoint, or the data-parallel one) and write the model card."""
     from ..model.backend import hardware_description
-    from ..store.card import write_model_card
-    from ..store.genres import representation_note
+    from ..store.card import write_genre_card, write_model_card
     from .train import train_checkpoint
 
     info = {**recipe.info, "pieces": len(recipe.report.pieces), "hardware": hardware_description()}
     result = (trainer or train_checkpoint)(recipe.report.pieces, recipe.out, settings=settings,
                                            defaults=recipe.defaults, info=info)
-    write_model_card(result.folder, title=f"genre-lstm: {recipe.defaults.description}",
-                     summary=f"An LSTM that continues music in the style of: {info['source']}.",
-                     parameters=result.parameters, hardware=info["hardware"],
-                     representation=representation_note(recipe.genre, result.config.metric_position)
-                     if recipe.genre else "")
+    if recipe.genre:
+        write_genre_card(recipe.genre, result.folder)
+    else:
+        write_model_card(result.folder, title=f"genre-lstm: {recipe.defaults.description}",
+                         summary=f"An LSTM that continues music in the style of: {info['source']}.",
+                         parameters=result.parameters, hardware=info["hardware"])
     return result

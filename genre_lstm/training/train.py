@@ -206,9 +206,13 @@ def make_datasets(train: EncodedPiece, valid: EncodedPiece, config: ModelConfig,
 
 
 def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = SEED_WINDOW) -> list[dict]:
-    """Held-out windows to ship as seeds: the openings of the longest pieces, then later windows
-    of those pieces when there are fewer pieces than ``count`` (a few long quartets, say)."""
-    ranked = sorted(pieces, key=lambda p: (-len(p.steps), p.id))
+    """Held-out windows to ship as seeds: the openings of pieces that fill a whole window, in an
+    order fixed by a hash of their ids (so the seeds are a sample of the genre: the longest pieces
+    alone were all reels and hornpipes for Ryan's collection, never a jig), then the shorter pieces,
+    longest first, then later windows when there are fewer pieces than ``count`` (a few long
+    quartets, say)."""
+    ranked = sorted(pieces, key=lambda p: (len(p.steps) < length, "" if len(p.steps) < length else _seed_rank(p),
+                                           -len(p.steps), p.id))
     starts = [(p, at) for at in range(0, max((len(p.steps) for p in ranked), default=0), length)
               for p in ranked if at == 0 or at + length <= len(p.steps)]
     return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length]),
@@ -243,6 +247,11 @@ def split_for_training(pieces: list[Piece]) -> Split:
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def _seed_rank(piece: Piece) -> str:
+    """A piece's place in the seed order: a hash of its id, stable as a collection grows."""
+    return hashlib.sha256(f"seed-windows {piece.id}".encode("utf-8")).hexdigest()
 
 
 def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: TrainSettings | None = None,
