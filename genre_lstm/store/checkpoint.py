@@ -80,7 +80,7 @@ class Checkpoint:
         if not self.seeds:
             raise CheckpointError(f"{self.folder}: this checkpoint ships no seed windows; upload a seed")
         seed = self.seeds[index % len(self.seeds)]
-        return rows_to_steps(seed["steps"], seed.get("positions"))
+        return rows_to_steps(seed["steps"], seed.get("positions"), seed.get("step_parts"))
 
     @property
     def parameter_count(self) -> int:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -19,17 +20,19 @@ from typing import Callable, Iterable, Sequence
 
 from ..environment import CACHE
 from ..errors import CorpusError, MusicReadError
-from ..music.events import Step, rows_to_steps, steps_to_positions, steps_to_rows
+from ..music.events import DRUMS, ROLE_FAMILIES, SOLO, Music, Part, Step, music_onto_parts
 
-CACHE_VERSION = 2  # 2: positions in the bar, durations and gaps up to four whole notes
+ROLE_ORDER = {role: index for index, role in enumerate(ROLE_FAMILIES)}
+CACHE_VERSION = 3  # 2: positions in the bar, durations and gaps up to four whole notes; 3: parts
 
 
 @dataclass(frozen=True)
 class Piece:
-    """One piece of a collection: a stable id (file and index within it) and its steps."""
+    """One piece of a collection: a stable id (file and index within it), its steps and its parts."""
 
     id: str
     steps: list[Step]
+    parts: tuple[Part, ...] = SOLO
 
 
 @dataclass(frozen=True)
@@ -142,15 +145,16 @@ def read_pieces(paths: Sequence[str | os.PathLike], *, workers: int = 1,
                 done += 1
                 if progress:
                     progress(done, len(paths))
+    from ..music.midi_io import music_from_json
+
     pieces, skipped = [], []
     for path, entry in zip(paths, results):
         name = _relative_name(path, root_path)
         if entry.get("error"):
             skipped.append((name, entry["error"]))
             continue
-        positions = entry.get("positions") or [None] * len(entry["pieces"])
-        for number, (rows, where) in enumerate(zip(entry["pieces"], positions)):
-            pieces.append(Piece(f"{name}#{number}", rows_to_steps(rows, where)))
+        for number, music in enumerate(music_from_json(entry)):
+            pieces.append(Piece(f"{name}#{number}", music.steps, music.parts))
     return ReadReport(pieces, skipped)
 
 
@@ -213,11 +217,42 @@ def _write_cache(path: Path, entry: dict) -> None:
 
 def _parse_to_entry(path: Path) -> dict:
     """Parse one file into a cache entry; runs in a worker process."""
-    from ..music.midi_io import music_file_to_pieces
+    from ..music.midi_io import music_file_to_music, music_to_json
 
     try:
-        pieces = music_file_to_pieces(path)
+        pieces = music_file_to_music(path)
     except MusicReadError as error:
         return {"version": CACHE_VERSION, "error": str(error)}
-    return {"version": CACHE_VERSION, "pieces": [steps_to_rows(p) for p in pieces],
-            "positions": [steps_to_positions(p) for p in pieces]}
+    return {"version": CACHE_VERSION, **music_to_json(pieces)}
+
+
+def ensemble_of(pieces: Sequence[Piece], max_parts: int) -> tuple[Part, ...]:
+    """The parts a model of ``pieces`` plays: each role (General MIDI family, or drums) as many
+    times as one piece has it, the roles most pieces have first, at most ``max_parts`` in all,
+    each playing the program its role plays most; ordered by role, drums last. One part (a single
+    line) when ``max_parts`` is 1 or below."""
+    if max_parts <= 1:
+        return SOLO
+    have: Counter = Counter()  # (role, k): pieces with k or more parts of that role
+    programs: dict[str, Counter] = defaultdict(Counter)
+    for piece in pieces:
+        roles = Counter(part.role for part in piece.parts)
+        have.update((role, k) for role, count in roles.items() for k in range(1, count + 1))
+        for part in piece.parts:
+            programs[part.role][part.program] += 1
+    kept = sorted(have, key=lambda slot: (-have[slot], slot))[:max_parts]
+    kept.sort(key=lambda slot: (slot[0] == DRUMS, ROLE_ORDER.get(slot[0], len(ROLE_ORDER)), slot[1]))
+    return tuple(Part(role if k == 1 else f"{role} {k}", programs[role].most_common(1)[0][0], role == DRUMS)
+                 for role, k in kept) or SOLO
+
+
+def pieces_onto_parts(pieces: Sequence[Piece], ensemble: Sequence[Part]) -> tuple[list[Piece], Counter]:
+    """Each piece played by ``ensemble``'s parts (``music_onto_parts``, parts without a match
+    dropped), pieces left without notes left out; and how often each part name was dropped."""
+    kept, dropped = [], Counter()
+    for piece in pieces:
+        music, left = music_onto_parts(Music(piece.steps, piece.parts), ensemble, fill=False)
+        dropped.update(part.name for part in left)
+        if music.steps:
+            kept.append(Piece(piece.id, music.steps, music.parts))
+    return kept, dropped

@@ -1,0 +1,91 @@
+"""Parts: every step belongs to a part; pieces keep their parts from file to model to file."""
+
+import mido
+from conftest import band_midi, corpus_file
+
+from genre_lstm.music.events import Music, Part, Step, map_parts, merge_parts, music_onto_parts, regroup_steps
+from genre_lstm.music.midi_io import (
+    midi_file_to_music,
+    midi_file_to_steps,
+    music_file_to_steps,
+    score_file_to_music,
+    steps_to_events,
+    steps_to_midi_file,
+)
+from genre_lstm.training.corpus import Piece, ensemble_of, pieces_onto_parts
+
+QUARTET = (Part("Violin I", 40), Part("Violin II", 40), Part("Viola", 41), Part("Cello", 42))
+
+
+def test_a_chorale_is_read_as_four_voices_whose_merge_is_the_single_line(chorale_path):
+    music = score_file_to_music(chorale_path)[0]
+    assert [p.name for p in music.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
+    assert all(p.role == "ensemble" for p in music.parts)  # voices sing as General MIDI's choir
+    assert max(len(s.pitches) for s in music.steps) == 1  # each voice sings one note at a time
+    assert {s.shift for s in music.steps[:3]} == {0.0}  # the voices of one onset follow each other
+    assert merge_parts(music.steps) == music_file_to_steps(chorale_path)
+
+
+def test_a_quartet_keeps_its_four_instruments():
+    music = score_file_to_music(corpus_file("haydn/opus74no1/movement1.mxl"))[0]
+    assert map_parts(music.parts, QUARTET) == [0, 1, 2, 3]  # 'Violin 1' is 'Violin I', 'Violoncello' 'Cello'
+    cello = music.part_steps(3)
+    assert min(p for s in cello for p in s.pitches) >= 36  # the cello's C string
+
+
+def test_a_band_file_keeps_melody_bass_and_drums_each_on_its_channel(tmp_path):
+    music = midi_file_to_music(band_midi(tmp_path / "band.mid"))
+    assert [(p.name, p.role) for p in music.parts] == [("Lead", "pipe"), ("Electric Bass (finger)", "bass"),
+                                                       ("Drums", "drums")]
+    written = steps_to_midi_file(music.steps, tmp_path / "out.mid", parts=music.parts)
+    tracks = mido.MidiFile(written).tracks
+    assert len(tracks) == 3
+    programs = [[(m.channel, m.program) for m in track if m.type == "program_change"] for track in tracks]
+    assert programs == [[(0, 73)], [(1, 33)], [(9, 0)]]  # drums on General MIDI channel 10
+    again = midi_file_to_music(written)
+    assert again.steps == music.steps and [p.role for p in again.parts] == [p.role for p in music.parts]
+    assert midi_file_to_steps(written) == midi_file_to_steps(tmp_path / "band.mid")  # one line: drums dropped
+
+
+def test_events_of_parts_play_each_part_on_its_channel(tmp_path):
+    music = midi_file_to_music(band_midi(tmp_path / "band.mid"))
+    events = steps_to_events(music.steps, tempo_bpm=120, parts=music.parts)
+    assert {(e[2], e[3]) for e in events if e[1] == "program_change"} == {(0, 73), (1, 33), (9, 0)}
+    assert {e[3] for e in events if e[1] == "note_on" and e[2] == 9} == {36, 38, 42}
+
+
+def test_a_seed_is_mapped_by_role_and_says_what_it_dropped(tmp_path):
+    music = midi_file_to_music(band_midi(tmp_path / "band.mid"))
+    combo = (Part("Guitar", 27), Part("Bass", 34), Part("Kit", 0, True))
+    mapped, dropped = music_onto_parts(music, combo)
+    assert sorted({s.part for s in mapped.steps}) == [0, 1, 2]  # lead -> guitar (free), bass -> bass, drums -> kit
+    assert dropped == []
+    mapped, dropped = music_onto_parts(music, QUARTET)
+    assert [p.name for p in dropped] == ["Drums"] and {s.part for s in mapped.steps} == {0, 1}
+    solo, dropped = music_onto_parts(music, (Part("melody", 40),))
+    assert solo.steps == midi_file_to_steps(tmp_path / "band.mid") and [p.name for p in dropped] == ["Drums"]
+
+
+def test_regrouping_joins_steps_of_one_part_at_one_onset_and_keeps_the_length():
+    steps = [Step((60,), 1.0, 0.0, part=0), Step((64,), 2.0, 1.0, part=1), Step((62,), 1.0, 1.0, part=0)]
+    assert regroup_steps(steps, [0, 0, 0]) == [Step((60, 64), 2.0, 1.0), Step((62,), 1.0, 1.0)]
+    assert regroup_steps(steps, [None, 1, 0]) == [Step((64,), 2.0, 1.0, part=1), Step((62,), 1.0, 1.0)]
+
+
+def test_a_collection_of_band_files_is_learned_as_its_roles(tmp_path):
+    band = midi_file_to_music(band_midi(tmp_path / "band.mid"))
+    duo = Music(band.steps[:4], (Part("Gtr", 25), Part("Bass 2", 34)))
+    pieces = [Piece("band", band.steps, band.parts), Piece("duo", duo.steps, duo.parts)]
+    ensemble = ensemble_of(pieces, 8)
+    assert [(p.role, p.is_drums) for p in ensemble] == [("guitar", False), ("bass", False), ("pipe", False),
+                                                       ("drums", True)]
+    assert [p.role for p in ensemble_of(pieces, 2)] == ["bass", "drums"]  # the roles most pieces have
+    mapped, dropped = pieces_onto_parts(pieces, ensemble_of(pieces, 2))
+    assert dropped == {"Lead": 1, "Gtr": 1} and len(mapped) == 2
+
+
+def test_chorale_instruments_are_dropped_and_voices_kept(chorale_pieces):
+    voices = tuple(Part(name, 52) for name in ("Soprano", "Alto", "Tenor", "Bass"))
+    mapped, dropped = pieces_onto_parts(chorale_pieces, voices)
+    assert len(mapped) == len(chorale_pieces) and "Soprano" not in dropped
+    assert all({s.part for s in piece.steps} == {0, 1, 2, 3} for piece in mapped)
