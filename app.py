@@ -102,6 +102,8 @@ def _show(result: service.Result) -> list:
              f"{figures['device']}; done in {figures['total_s']:.2f} s (sampling {figures['sampling_s']:.2f} s, "
              f"MIDI {timings['midi_s']:.3f} s, rendering {timings['render_s']:.2f} s more per variation: "
              "it runs while the notes are sampled)."]
+    if figures.get("seed_note"):
+        lines.append(f"- {figures['seed_note']}")
     for output in result.outputs:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
@@ -123,9 +125,16 @@ def on_genre(genre, request: gr.Request):
     """New genre (shipped or the session's own): its seed windows and its default temperature."""
     folder = _folder_of(genre, request)
     if folder is None:
-        return gr.Dropdown(), gr.Slider()
+        return gr.Dropdown(), gr.Slider(), gr.Textbox()
     choices = service.seed_choices(folder)
-    return gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(folder)
+    return (gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(folder),
+            gr.Textbox(placeholder=_parts_hint(folder)))
+
+
+def _parts_hint(folder) -> str:
+    """The genre's parts, in the order the Parts box takes them."""
+    names = service.part_names(folder) if folder else []
+    return ", ".join(names) if names else "one part: choose its instrument above"
 
 
 def duration_text(genre, length, bars, tempo, request: gr.Request):
@@ -305,6 +314,8 @@ def build_demo() -> gr.Blocks:
                         knobs["tempo"] = _number("tempo", value=0)
                         knobs["instrument"] = gr.Dropdown(service.instrument_choices(), value=service.GENRE_DEFAULT,
                                                           label=FIELD["instrument"].label, elem_id="instrument")
+                        knobs["parts"] = gr.Textbox("", label=FIELD["parts"].label, elem_id="parts",
+                                                    placeholder=_parts_hint(first_folder))
                         knobs["transpose"] = _slider("transpose")
                         knobs["include_seed"], knobs["natural_ending"] = _checkbox("include_seed"), _checkbox("natural_ending")
                     with gr.Row():
@@ -336,7 +347,7 @@ def build_demo() -> gr.Blocks:
                                  concurrency_limit=2)
             cancel.click(None, cancels=[event], api_name=False)
             continue_button.click(lambda path: path, last_midi, seed_file, api_name="continue_result")
-            genre.change(on_genre, genre, [seed_choice, knobs["temperature"]], api_name=False)
+            genre.change(on_genre, genre, [seed_choice, knobs["temperature"], knobs["parts"]], api_name=False)
             shown = [genre, knobs["length"], knobs["bars"], knobs["tempo"]]
             for control in shown:
                 control.change(duration_text, shown, duration, api_name=False)

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 from .errors import InvalidParameterError
 from .model.generate import GeneratedPiece, Progress, iter_generate
 from .model.tokenizer import transpose_steps
-from .music.events import COMMON_TIME, GRID, Step, meter_to_units, steps_duration_quarters
+from .music.events import COMMON_TIME, GRID, Step, drum_parts, meter_to_units, regroup_steps, steps_duration_quarters
 from .music.midi_io import steps_to_midi_file
 from .music.render import MAX_SECONDS, StepsRenderer
 from .request import GenerationRequest
@@ -33,6 +33,7 @@ class Output:
     seed_steps: int  # how many of ``steps`` are the seed (0 unless it was included)
     music_seconds: float
     timings: dict = field(default_factory=dict)
+    parts: tuple = ()  # the parts ``steps`` name, with the programs they play
 
 
 @dataclass(frozen=True)
@@ -75,19 +76,23 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
     """Generate ``request.variations`` pieces, write ``<name>-<random seed>.mid`` (and .wav)."""
     out_dir = Path(out_dir)
     settings = request.for_checkpoint(checkpoint)
-    tempo, program, transpose, include_seed = settings.tempo, settings.program, settings.transpose, settings.include_seed
+    tempo, transpose, include_seed = settings.tempo, settings.transpose, settings.include_seed
+    parts, muted = settings.played_parts(checkpoint.parts)
     if audio:
         check_music_length(checkpoint.folder, settings)
     started = time.perf_counter()
 
     def shown(piece_steps: list[Step], seed_steps: list[Step]) -> list[Step]:
+        """What is played: the muted parts left out (they were generated), transposed but the drums."""
         steps = (seed_steps + piece_steps) if include_seed else piece_steps
-        return transpose_steps(steps, transpose) if transpose else steps
+        if muted:
+            steps = regroup_steps(steps, [None if step.part in muted else step.part for step in steps])
+        return transpose_steps(steps, transpose, unmoved=drum_parts(parts)) if transpose else steps
 
     renderers: list[StepsRenderer] = []
     try:
         # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
-        renderers += [StepsRenderer(tempo_bpm=tempo, program=program) for _ in range(settings.variations if audio else 0)]
+        renderers += [StepsRenderer(tempo_bpm=tempo, parts=parts) for _ in range(settings.variations if audio else 0)]
         pieces = None
         for item in iter_generate(checkpoint, seed, settings):
             if isinstance(item, Progress):
@@ -104,7 +109,7 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
         for index, (piece, steps) in enumerate(zip(pieces, every_steps)):
             stem = out_dir / f"{name}-{piece.random_seed}"
             began = time.perf_counter()
-            midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,
+            midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, parts=parts,
                                       text=_meta(checkpoint, settings, piece))
             timings = {"sampling_s": sampling, "midi_s": time.perf_counter() - began}
             wav = None
@@ -113,7 +118,8 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
                 wav = renderers[index].finish(steps, stem.with_suffix(".wav"))
                 timings["render_s"] = time.perf_counter() - began  # what is left after sampling
             seconds = steps_duration_quarters(steps) * 60.0 / tempo
-            outputs.append(Output(piece, midi, wav, steps, len(piece.seed) if include_seed else 0, seconds, timings))
+            outputs.append(Output(piece, midi, wav, steps, len(piece.seed) if include_seed else 0, seconds, timings,
+                                  parts))
             yield Rendering(len(outputs), len(pieces))
     finally:
         for renderer in renderers:

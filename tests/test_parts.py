@@ -89,3 +89,26 @@ def test_chorale_instruments_are_dropped_and_voices_kept(chorale_pieces):
     mapped, dropped = pieces_onto_parts(chorale_pieces, voices)
     assert len(mapped) == len(chorale_pieces) and "Soprano" not in dropped
     assert all({s.part for s in piece.steps} == {0, 1, 2, 3} for piece in mapped)
+
+
+def test_the_piano_roll_draws_each_part_in_its_colour(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from genre_lstm.music.pianoroll import DRUM_COLOUR, part_colour, steps_to_pianoroll_png
+
+    music = midi_file_to_music(band_midi(tmp_path / "band.mid"))
+    picture = np.asarray(Image.open(steps_to_pianoroll_png(music.steps, tmp_path / "roll.png", parts=music.parts)))
+    colours = {tuple(pixel) for pixel in picture.reshape(-1, 3)}
+    assert {part_colour(0), part_colour(1), DRUM_COLOUR} <= colours
+
+
+def test_a_drums_only_seed_is_refused_by_a_model_of_one_line(tiny_checkpoint, tmp_path):
+    import pytest
+
+    from genre_lstm.errors import MusicReadError
+
+    music = midi_file_to_music(band_midi(tmp_path / "band.mid"))
+    drums = Music(regroup_steps(music.steps, [0 if s.part == 2 else None for s in music.steps]), (music.parts[2],))
+    with pytest.raises(MusicReadError, match="has only Drums"):
+        tiny_checkpoint.seed_in_parts(drums)

@@ -38,3 +38,16 @@ def test_bad_settings_fail_before_any_renderer_starts(tiny_checkpoint, tmp_path)
     with pytest.raises(InvalidParameterError, match="variations"):
         make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationRequest(variations=1000), tmp_path)
     assert not [t for t in threading.enumerate() if t.name.startswith("steps-renderer")]
+
+
+def test_a_model_with_parts_writes_one_track_per_part_and_plays_what_it_wrote(tiny_parts, tmp_path):
+    import mido
+
+    request = GenerationRequest(length=80, random_seed=2, parts="Flute,,Cello,mute")
+    [output] = make_music(tiny_parts, tiny_parts.seed_steps(0), request, tmp_path)
+    tracks = mido.MidiFile(output.midi).tracks
+    programs = [[m.program for m in track if m.type == "program_change"] for track in tracks]
+    assert programs == [[73], [52], [42]]  # soprano as a flute, the alto as the genre's, the tenor as a cello
+    assert not any(s.part == 3 for s in output.steps)  # the bass was generated, not played
+    streamed, whole = loudness_curve(output.wav), loudness_curve(midi_to_wav(output.midi, tmp_path / "again.wav"))
+    assert len(streamed) == len(whole) and np.corrcoef(streamed, whole)[0, 1] > 0.99

@@ -23,6 +23,7 @@ from pathlib import Path
 from ..environment import JOBS
 from ..errors import InvalidParameterError
 from ..training.sizes import MODEL_SIZES as SIZES
+from ..training.sizes import UPLOAD_PARTS
 
 MAX_MINUTES = 20
 MAX_STEPS = 300_000
@@ -190,7 +191,7 @@ def run_job(folder: Path) -> int:
 
     base = get_genre(request.base).local_dir() if request.base else None
     settings = TrainSettings(epochs=request.epochs, max_minutes=float(request.minutes), patience=5, verbose=0,
-                             model=SIZES[request.size], base=str(base) if base else None)
+                             model=SIZES[request.size], base=str(base) if base else None, max_parts=UPLOAD_PARTS)
     files = sorted(p for p in (folder / "data").iterdir() if p.is_file())
     try:
         pieces = read_pieces(files, root=folder / "data").pieces

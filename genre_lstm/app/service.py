@@ -73,6 +73,12 @@ def default_temperature(folder: Path) -> float:
     return float(value) if isinstance(value, (int, float)) else 1.0
 
 
+def part_names(folder: Path) -> list[str]:
+    """The parts a checkpoint plays, in order ([] for one line), read from its folder alone."""
+    parts = layout.read_optional(folder, layout.OUR_CONFIG).get("model", {}).get("parts") or []
+    return [str(part.get("name", "?")) for part in parts if isinstance(part, dict)]
+
+
 def instrument_choices() -> list[str]:
     return [GENRE_DEFAULT] + list(GM_PROGRAMS)
 
@@ -89,7 +95,7 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
         ) -> Iterator[Progress | Rendering | Result]:
     """Generate from a genre id or a checkpoint folder; write MIDI, WAV, piano rolls (and a zip for
     several variations); progress on the way. Every limit is checked before the work starts."""
-    from ..music.midi_io import music_file_to_steps
+    from ..music.midi_io import seed_file_to_music
     from ..music.pianoroll import steps_to_pianoroll_png
     from ..store.hub import get_checkpoint
 
@@ -98,8 +104,9 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
     if new_seed:
         request = replace(request, random_seed=secrets.randbelow(2**31))
     check_music_length(folder, request)
-    seed = music_file_to_steps(seed_file) if seed_file else None
+    music = seed_file_to_music(seed_file) if seed_file else None
     checkpoint = get_checkpoint(model if model in GENRES else str(folder))
+    seed, dropped = checkpoint.seed_in_parts(music) if music is not None else (None, None)
     if seed is None:
         chosen = seed_choice in (None, "", RANDOM_SEED_CHOICE)
         seed = checkpoint.seed_steps(request.random_seed if chosen else _choice_index(seed_choice))
@@ -110,7 +117,8 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
             outputs = item
         else:
             yield item
-    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps) for o in outputs]
+    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps, parts=o.parts)
+             for o in outputs]
     archive = None
     if len(outputs) > 1:
         archive = work_dir / f"{name}-{request.random_seed}-all.zip"
@@ -122,7 +130,7 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
 
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
                "sampling_s": outputs[0].timings["sampling_s"], "total_s": time.perf_counter() - started,
-               "device": device_description()}
+               "device": device_description(), "seed_note": dropped}
     yield Result(outputs, rolls, archive, request.random_seed, figures)
     release_freed_memory()
 

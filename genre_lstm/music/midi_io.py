@@ -118,7 +118,7 @@ def midi_file_to_music(path: str | os.PathLike) -> Music:
         raise MusicReadError(f"{path.name}: invalid MIDI timing (SMPTE or zero ticks per beat)")
     notes, parts = _midi_notes(midi, path)
     if not notes:
-        raise MusicReadError(f"{path.name}: no notes (empty or only meta events)")
+        raise MusicReadError(f"{path.name}: no notes (empty, or only meta events)")
     beat = float(midi.ticks_per_beat)
     bars = [(tick / beat, meter) for tick, meter in _midi_meters(midi)]
     return Music(notes_to_steps(((start / beat, length / beat, pitch, part) for start, length, pitch, part in notes),
