@@ -112,3 +112,23 @@ def test_a_drums_only_seed_is_refused_by_a_model_of_one_line(tiny_checkpoint, tm
     drums = Music(regroup_steps(music.steps, [0 if s.part == 2 else None for s in music.steps]), (music.parts[2],))
     with pytest.raises(MusicReadError, match="has only Drums"):
         tiny_checkpoint.seed_in_parts(drums)
+
+
+def test_part_names_match_however_the_score_spells_them():
+    spellings = (Part("1st Violin", 48), Part("2nd Violin", 48), Part("Viola.", 48), Part("Violoncello.", 48))
+    assert map_parts(spellings, QUARTET, fill=False) == [0, 1, 2, 3]
+
+
+def test_figures_per_part_say_where_each_part_sings_and_how_it_moves(tiny_parts, chorale_pieces):
+    from genre_lstm.evaluation.metrics import PitchSetBackoff, part_figures, part_ranges, score_model, unrepresentable_share
+
+    voices, _ = pieces_onto_parts(chorale_pieces, tiny_parts.parts)
+    ranges = part_ranges(voices, 4)
+    assert ranges[0][0] > ranges[3][0] and ranges[0][1] > ranges[3][1]  # the soprano sings above the bass
+    real = part_figures([piece.steps for piece in voices], ranges)
+    assert all(figure["in_range"] == 1.0 for figure in real)  # the real voices define their ranges
+    assert all(0.2 < figure["steps"] < 0.3 for figure in real)  # four voices, about a quarter of the steps each
+    assert real[0]["steps_1_2"] > real[3]["steps_1_2"]  # the melody moves by step more than the bass
+    assert unrepresentable_share(voices, tiny_parts.vocab) < 0.03
+    likelihood = score_model(tiny_parts, voices[:2], PitchSetBackoff(voices))
+    assert likelihood.part is not None and 0 < likelihood.part < 2  # four parts: at most ln 4 = 1.39 nats untrained

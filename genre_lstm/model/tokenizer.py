@@ -140,6 +140,10 @@ class Vocabulary:
         pitches = [p for pitch_set in self._pitch_sets for p in pitch_set]
         return (min(pitches), max(pitches)) if pitches else (60, 60)
 
+    def has(self, pitches: tuple[int, ...]) -> bool:
+        """Whether this exact pitch set has a token of its own."""
+        return pitches_to_token(pitches) in self._index
+
     def id_of(self, pitches: tuple[int, ...], *, exact: bool = False) -> int:
         """Id of a pitch set; an unknown set maps to the nearest token (or RARE_ID when ``exact``)."""
         found = self._index.get(pitches_to_token(pitches))

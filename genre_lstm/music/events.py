@@ -271,12 +271,13 @@ def music_onto_parts(music: Music, target: Sequence[Part], *, fill: bool = True)
     return Music(steps, tuple(target)), dropped
 
 
-_SAME_WORDS = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "violoncello": "cello", "vln": "violin", "vc": "cello"}
+_SAME_WORDS = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "1st": "1", "2nd": "2", "3rd": "3",
+               "violoncello": "cello", "vln": "violin", "vc": "cello"}
 
 
 def _plain(name: str) -> str:
-    """A part name compared loosely: 'Violin I' = 'violin 1', 'Violoncello' = 'Cello'."""
-    return " ".join(_SAME_WORDS.get(word, word) for word in name.lower().replace(".", " ").split())
+    """A part name compared loosely: 'Violin I' = '1st Violin' = 'violin 1.', 'Violoncello' = 'Cello'."""
+    return " ".join(sorted(_SAME_WORDS.get(word, word) for word in name.lower().replace(".", " ").split()))
 
 
 def steps_duration_quarters(steps: list[Step]) -> float:

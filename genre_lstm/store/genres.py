@@ -12,6 +12,14 @@ from .layout import is_complete
 DEFAULT_HUB_ORG = "genre-lstm"
 
 
+def named_parts(*parts: tuple[str, int]) -> list[dict]:
+    """A genre's parts, (name as its scores name it, General MIDI program) each, as TrainSettings.parts."""
+    return [{"name": name, "program": program} for name, program in parts]
+
+
+CHOIR, VIOLIN, VIOLA, CELLO = 52, 40, 41, 42  # General MIDI programs
+
+
 @dataclass(frozen=True)
 class Genre:
     id: str
@@ -39,6 +47,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
           "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
           {"transpose": list(range(-5, 7)), "epochs": 24,
+           "parts": named_parts(*((voice, CHOIR) for voice in ("Soprano", "Alto", "Tenor", "Bass"))),
            "model": {"pitch_features": True, "top_line_features": True}}),
     Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
           "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72,
@@ -54,7 +63,8 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           21, 100, {"epochs": 20}),
     Genre("classical-quartet", "Classical string quartet", "quartets",
           "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100,
-          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True}}),
+          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True, "window": 128},
+           "parts": named_parts(("Violin I", VIOLIN), ("Violin II", VIOLIN), ("Viola", VIOLA), ("Cello", CELLO))}),
 )}
 
 
@@ -79,9 +89,17 @@ def get_genre(genre_id: str) -> Genre:
 def representation_note(genre: Genre, metric_position: bool = False) -> str:
     """How the genre's music becomes steps, and why (for its model card); ``metric_position``: the
     checkpoint was trained with metric positions and long rhythm classes."""
-    note = ("- Reduction: all parts are merged; the notes that start together form one step (their pitch "
-            "set), and notes still sounding from earlier steps are not repeated (music21's chordify would "
-            "re-strike them and multiply the steps). A step's duration is its longest note.")
+    parts = genre.train.get("parts")
+    if parts:
+        note = (f"- Parts: {', '.join(part['name'] for part in parts)}, read from the scores' own parts (matched by "
+                "name, then by General MIDI role; other instruments dropped). A part's notes that start together "
+                "form one step, steps run by onset and then part (a zero gap between parts sounding together), and "
+                "the network samples each step's part first, then its pitches, duration and gap given the part. "
+                "Tokens are the pitch sets of single parts, so almost every held-out step has one.")
+    else:
+        note = ("- Reduction: all parts are merged; the notes that start together form one step (their pitch "
+                "set), and notes still sounding from earlier steps are not repeated (music21's chordify would "
+                "re-strike them and multiply the steps). A step's duration is its longest note.")
     shifts = genre.train.get("transpose")
     if shifts:
         note += (f"\n- Augmentation: the training pieces are also transposed by {min(shifts):+d} to {max(shifts):+d} "
