@@ -132,3 +132,10 @@ def test_figures_per_part_say_where_each_part_sings_and_how_it_moves(tiny_parts,
     assert unrepresentable_share(voices, tiny_parts.vocab) < 0.03
     likelihood = score_model(tiny_parts, voices[:2], PitchSetBackoff(voices))
     assert likelihood.part is not None and 0 < likelihood.part < 2  # four parts: at most ln 4 = 1.39 nats untrained
+
+
+def test_a_second_voice_of_one_name_sings_the_second_part_of_that_name():
+    voices = tuple(Part(name, 52) for name in ("Soprano", "Soprano 2", "Alto", "Alto 2", "Tenor", "Tenor 2", "Bass"))
+    score = tuple(Part(name, 52) for name in ("Soprano", "Alto", "Tenor", "Tenor", "Bass"))
+    assert [voices[i].name for i in map_parts(score, voices, fill=False)] == ["Soprano", "Alto", "Tenor", "Tenor 2",
+                                                                             "Bass"]

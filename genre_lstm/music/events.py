@@ -237,12 +237,14 @@ def merge_parts(steps: list[Step]) -> list[Step]:
 
 def map_parts(source: Sequence[Part], target: Sequence[Part], *, fill: bool = True) -> list[int | None]:
     """Where each of ``source``'s parts goes in ``target`` (None: nowhere): first by name, then by
-    role, each target part taken once and in order; with ``fill``, pitched parts still unplaced
+    name without its number (a second 'Tenor' is 'Tenor 2'), then by role, each target part taken
+    once and in order; with ``fill``, pitched parts still unplaced
     then take the target's unused pitched parts in order. A target of one part takes every pitched
     part (all merged into one line, as a single-line model hears them)."""
     placed: list[int | None] = [None] * len(source)
     free = list(range(len(target)))
     for same in (lambda s, t: _plain(s.name) == _plain(t.name) and s.is_drums == t.is_drums,
+                 lambda s, t: _stem(s.name) == _stem(t.name) and s.is_drums == t.is_drums,
                  lambda s, t: s.role == t.role):
         for index, part in enumerate(source):
             if placed[index] is None:
@@ -306,3 +308,8 @@ def playable_steps(steps: list[Step]) -> list[Step]:
                              shift=(shift if index + 1 < len(steps) else length) / GRID))
         next_onset.update((p, start) for p in steps[index].pitches)
     return fixed[::-1]
+
+
+def _stem(name: str) -> str:
+    """A part name without its number: 'Tenor 2' -> 'tenor', 'Violin II' -> 'violin'."""
+    return " ".join(word for word in _plain(name).split() if not word.isdigit())
