@@ -130,7 +130,7 @@ FIELDS: tuple[Field, ...] = (
     Field("tempo", float, None, 20, 400, label="Tempo BPM (0 = the genre's)",
           help="beats per minute", zero_is_default=True),
     Field("instrument", str, None, choices=GM_PROGRAMS, label="Instrument",
-          help="General MIDI instrument name or number"),
+          help="General MIDI instrument name or number (a model of one line; a model with parts: --parts)"),
     Field("parts", str, None, label="Parts: an instrument or 'mute' for each, comma-separated (empty: the genre's)",
           help="for each of the genre's parts in order, a General MIDI instrument, 'mute', or nothing for the "
                "genre's own (e.g. ',,Cello,mute'); a muted part is still generated, not played"),
