@@ -182,7 +182,7 @@ def _show(result: service.Result, streams) -> list:
              f"MIDI {timings['midi_s']:.3f} s, rendering {timings['render_s']:.2f} s more per variation: "
              "it runs while the notes are sampled)."]
     if figures.get("seed_note"):
-        lines.append(f"Your seed was read as one part: {figures['seed_note']}.")
+        lines.append(f"- {figures['seed_note'][:1].upper()}{figures['seed_note'][1:]}.")
     for output in result.outputs:
         lines.append(f"- seed {output.piece.random_seed}: {len(output.piece.steps)} steps, "
                      f"{output.music_seconds:.0f} s of music" + (" (ended naturally)" if output.piece.ended_naturally else ""))
@@ -208,9 +208,16 @@ def on_genre(genre, request: gr.Request):
     """New genre (shipped or the session's own): its seed windows and its default temperature."""
     folder = _folder_of(genre, request)
     if folder is None:
-        return gr.Dropdown(), gr.Slider()
+        return gr.Dropdown(), gr.Slider(), gr.Textbox()
     choices = service.seed_choices(folder)
-    return gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(folder)
+    return (gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(folder),
+            gr.Textbox(placeholder=_parts_hint(folder)))
+
+
+def _parts_hint(folder) -> str:
+    """The genre's parts, in the order the Parts box takes them."""
+    names = service.part_names(folder) if folder else []
+    return ", ".join(names) if names else "one part: choose its instrument above"
 
 
 @readable_errors
@@ -248,7 +255,7 @@ def start_training(files, name, size, minutes, base, request: gr.Request):
         raise gr.Error(str(error)) from error
     report = job.report
     skipped = "\n".join(f"- skipped {n}: {r}" for n, r in report["skipped"]) or "- nothing skipped"
-    skipped += "".join(f"\n- read as one part: {note}" for note in report["flattened"])
+    skipped += "".join(f"\n- {note}" for note in report["left_out"])
     repeats = f", {_count(report['repeats'], 'repeated piece')} left out" if report["repeats"] else ""
     text = (f"**Data:** {_count(report['files_read'], 'file')} read, {_count(report['pieces'], 'piece')}{repeats}, "
             f"{_count(report['steps'], 'step')}, {report['vocabulary']:,} distinct notes/chords.\n{skipped}")
@@ -430,6 +437,8 @@ def build_demo() -> gr.Blocks:
                         knobs["instrument"] = _checked_by_request(gr.Dropdown(
                             service.instrument_choices(), value=service.GENRE_DEFAULT, label=FIELD["instrument"].label,
                             elem_id="instrument"))
+                        knobs["parts"] = gr.Textbox("", label=FIELD["parts"].label, elem_id="parts",
+                                                    placeholder=_parts_hint(first_folder))
                         knobs["transpose"] = _slider("transpose")
                         knobs["include_seed"], knobs["natural_ending"] = _checkbox("include_seed"), _checkbox("natural_ending")
                     with gr.Row():
@@ -462,7 +471,7 @@ def build_demo() -> gr.Blocks:
             cancel.click(cancel_requests, None, None, js=listen.PAUSE_PLAYERS_JS, cancels=[event], api_name=False)
             continue_button.click(first_midi, downloads, seed_file, api_name="continue_result")
             wav_button.click(render_wavs, downloads, downloads, api_name="wav", concurrency_limit=2)
-            genre.change(on_genre, genre, [seed_choice, knobs["temperature"]], api_name=False)
+            genre.change(on_genre, genre, [seed_choice, knobs["temperature"], knobs["parts"]], api_name=False)
             shown = [genre, knobs["length"], knobs["bars"], knobs["tempo"]]
             for control in shown:
                 control.change(duration_text, shown, duration, api_name=False)

@@ -14,7 +14,7 @@ from .environment import DEBUG
 from .errors import GenreLSTMError, InvalidParameterError
 from .model.presets import PRESETS
 from .request import FIELDS, GenerationRequest, number_text
-from .training.sizes import MODEL_SIZES
+from .training.sizes import MODEL_SIZES, UPLOAD_PARTS
 
 EXIT_USAGE = 2
 
@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--random-seed", type=int, default=0)
     train.add_argument("--base", help="fine-tune: start from this shipped genre (with --data)")
     train.add_argument("--size", choices=tuple(MODEL_SIZES), help="model size for --data (default: medium)")
+    train.add_argument("--parts", type=int, default=None,
+                       help=f"with --data: the most parts (tracks, drums included) to learn, by General MIDI role; "
+                            f"1 merges every pitched track into one line (default: {UPLOAD_PARTS})")
     train.add_argument("--out", type=Path, help="checkpoint folder (default: checkpoints/<genre>)")
     train.add_argument("--batch-size", type=int, help="global batch, split across devices (default 32)")
     train.add_argument("--workers", type=int, help="processes parsing the music (default: every core)")
@@ -138,7 +141,7 @@ def request_from_args(args) -> GenerationRequest:
 
 
 def cmd_generate(args) -> int:
-    from .music.midi_io import music_file_to_steps
+    from .music.midi_io import seed_file_to_music
     from .music.render import check_synth_available, find_soundfont
     from .store.hub import get_checkpoint, resolve_checkpoint
 
@@ -150,11 +153,16 @@ def cmd_generate(args) -> int:
         from .pipeline import check_music_length
 
         check_music_length(folder, request)
-    seed = music_file_to_steps(args.seed_midi) if args.seed_midi else None
+    music = seed_file_to_music(args.seed_midi) if args.seed_midi else None
     _load_backend()
     from .pipeline import make_music
 
     checkpoint = get_checkpoint(str(folder))
+    seed = None
+    if music is not None:
+        seed, dropped = checkpoint.seed_in_parts(music)
+        if dropped:
+            print(dropped, file=sys.stderr)
     if seed is None:
         seed = checkpoint.seed_steps(args.seed_piece if args.seed_piece is not None else request.random_seed)
     name = Path(spec).name if Path(spec).is_dir() else spec.replace("/", "_")
@@ -189,7 +197,7 @@ def cmd_train(args) -> int:
                               keep_epochs=args.epochs is not None)
     else:
         recipe = files_recipe(args.data, args.name, settings, out=args.out, base=args.base, size=args.size,
-                              workers=args.workers)
+                              workers=args.workers, parts=args.parts)
     report = recipe.report
     print(f"read {len(report.pieces)} pieces, {report.steps} steps; skipped {len(report.skipped)} files",
           file=sys.stderr)

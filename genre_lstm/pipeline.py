@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from .errors import InvalidParameterError
 from .model.generate import GeneratedPiece, Progress, iter_generate
 from .model.tokenizer import transpose_steps
-from .music.events import COMMON_TIME, GRID, Step, meter_to_units, steps_duration_quarters
+from .music.events import COMMON_TIME, GRID, Step, drum_parts, meter_to_units, regroup_steps, steps_duration_quarters
 from .music.midi_io import steps_to_midi_file
 from .music.render import MAX_SECONDS, StepsRenderer
 from .music.stream import GrowingFile
@@ -43,6 +43,7 @@ class Output:
     seed_steps: int  # how many of ``steps`` are the seed (0 unless it was included)
     music_seconds: float
     timings: dict = field(default_factory=dict)
+    parts: tuple = ()  # the parts ``steps`` name, with the programs they play
 
 
 @dataclass(frozen=True)
@@ -101,15 +102,19 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
     ``wav`` is off; with ``open_stream``, an Ogg stream of each too, yielded first as ``Listening``)."""
     out_dir = Path(out_dir)
     settings = request.for_checkpoint(checkpoint)
-    tempo, program, transpose, include_seed = settings.tempo, settings.program, settings.transpose, settings.include_seed
+    tempo, transpose, include_seed = settings.tempo, settings.transpose, settings.include_seed
+    parts, muted = settings.played_parts(checkpoint.parts)
     audio = audio and (wav or open_stream is not None)
     if audio:
         check_music_length(checkpoint.folder, settings)
     started = time.perf_counter()
 
     def shown(piece_steps: list[Step], seed_steps: list[Step]) -> list[Step]:
+        """What is played: the muted parts left out (they were generated), transposed but the drums."""
         steps = (seed_steps + piece_steps) if include_seed else piece_steps
-        return transpose_steps(steps, transpose) if transpose else steps
+        if muted:
+            steps = regroup_steps(steps, [None if step.part in muted else step.part for step in steps])
+        return transpose_steps(steps, transpose, unmoved=drum_parts(parts)) if transpose else steps
 
     renderers: list[StepsRenderer] = []
     streams: list[GrowingFile] = []
@@ -117,7 +122,7 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
         # Audio is rendered while sampling goes on, one renderer (a thread and a synth) per variation.
         for _ in range(settings.variations if audio else 0):
             stream = open_stream() if open_stream else None
-            renderers.append(StepsRenderer(tempo_bpm=tempo, program=program, stream=stream, keep=wav))
+            renderers.append(StepsRenderer(tempo_bpm=tempo, parts=parts, stream=stream, keep=wav))
             streams.append(stream)
         if audio and open_stream:
             yield Listening(tuple(streams))
@@ -139,7 +144,7 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
         for index, (piece, steps) in enumerate(zip(pieces, every_steps)):
             stem = out_dir / f"{name}-{piece.random_seed}"
             began = time.perf_counter()
-            midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, program=program,
+            midi = steps_to_midi_file(steps, stem.with_suffix(".mid"), tempo_bpm=tempo, parts=parts,
                                       text=_meta(checkpoint, settings, piece))
             timings = {"sampling_s": sampling, "midi_s": time.perf_counter() - began}
             written = None
@@ -150,7 +155,7 @@ def iter_make_music(checkpoint, seed: list[Step], request: GenerationRequest, ou
             seconds = steps_duration_quarters(steps) * 60.0 / tempo
             ogg = streams[index].path if audio and streams[index] is not None else None
             outputs.append(Output(piece, midi, written, ogg, steps, len(piece.seed) if include_seed else 0,
-                                  seconds, timings))
+                                  seconds, timings, parts))
             yield Rendering(len(outputs), len(pieces))
         yield outputs
         if any(stream is not None for stream in streams):

@@ -13,9 +13,11 @@ import math
 from dataclasses import dataclass, fields, replace
 
 from .errors import InvalidParameterError
+from .music.events import Part
 from .music.instruments import GM_PROGRAMS, program_of
 
 RHYTHMS = ("learned", "random")
+MUTE = "mute"
 MAX_RANDOM_SEED = 2**32 - 1
 
 
@@ -128,7 +130,10 @@ FIELDS: tuple[Field, ...] = (
     Field("tempo", float, None, 20, 400, label="Tempo BPM (0 = the genre's)",
           help="beats per minute", zero_is_default=True),
     Field("instrument", str, None, choices=GM_PROGRAMS, label="Instrument",
-          help="General MIDI instrument name or number"),
+          help="General MIDI instrument name or number (a model of one line; a model with parts: --parts)"),
+    Field("parts", str, None, label="Parts: an instrument or 'mute' for each, comma-separated (empty: the genre's)",
+          help="for each of the genre's parts in order, a General MIDI instrument, 'mute', or nothing for the "
+               "genre's own (e.g. ',,Cello,mute'); a muted part is still generated, not played"),
     Field("transpose", int, 0, -24, 24, label="Transpose (semitones)", help="semitones to move the output by"),
     Field("random_seed", int, 0, 0, MAX_RANDOM_SEED, label="Random seed", help="variation k uses this seed + k"),
     Field("variations", int, 1, 1, 4, label="Variations", help="pieces generated at once"),
@@ -152,6 +157,7 @@ class GenerationRequest:
     top_k: int | None = None
     tempo: float | None = None  # beats per minute
     instrument: str | None = None  # a General MIDI name or number; None: the genre's
+    parts: str | None = None  # per part: an instrument, 'mute' or nothing (the genre's), comma-separated
     transpose: int = FIELD["transpose"].default
     random_seed: int = FIELD["random_seed"].default
     variations: int = FIELD["variations"].default
@@ -163,6 +169,9 @@ class GenerationRequest:
             value = getattr(self, field.name)
             if field.name == "instrument" and value is not None:
                 program_of(value)  # a name, a unique prefix or a number
+                continue
+            if field.name == "parts" and value is not None:
+                _part_choices(value)
                 continue
             field.check(value)
         if self.offset_min > self.offset_max:
@@ -203,5 +212,30 @@ class GenerationRequest:
             raise InvalidParameterError("no instrument chosen: resolve the request with for_checkpoint first")
         return program_of(self.instrument)
 
+    def played_parts(self, parts: tuple[Part, ...]) -> tuple[tuple[Part, ...], frozenset[int]]:
+        """``parts`` with the programs this request chose (a single line plays ``program``), and the
+        indices of the muted ones."""
+        if len(parts) == 1 and not parts[0].is_drums:
+            parts = (Part(parts[0].name, self.program),)
+        chosen = _part_choices(self.parts) if self.parts else []
+        if len(chosen) > len(parts):
+            raise InvalidParameterError(
+                f"{len(chosen)} parts chosen but this model plays {len(parts)}: {', '.join(p.name for p in parts)}")
+        muted = frozenset(index for index, choice in enumerate(chosen) if choice == MUTE)
+        if len(muted) == len(parts):
+            raise InvalidParameterError("every part is muted: leave at least one playing")
+        played = tuple(part if index >= len(chosen) or chosen[index] in ("", MUTE) else
+                       Part(part.name, program_of(chosen[index]), part.is_drums) for index, part in enumerate(parts))
+        return played, muted
+
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _part_choices(text: str) -> list[str]:
+    """'Violin,,mute' -> ['Violin', '', 'mute'], every instrument checked."""
+    choices = [choice.strip() for choice in str(text).split(",")]
+    for choice in choices:
+        if choice and choice.lower() != MUTE:
+            program_of(choice)
+    return [MUTE if choice.lower() == MUTE else choice for choice in choices]

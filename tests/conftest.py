@@ -186,3 +186,55 @@ def chromium():
 def screenshots(tmp_path_factory) -> Path:
     """Where browser tests leave screenshots: a temporary folder, never the repository."""
     return tmp_path_factory.mktemp("screenshots")
+
+
+def band_midi(path: Path) -> Path:
+    """A real three-track band file: a melody (flute), a bass line (finger bass) and drums on channel 10."""
+    import mido
+
+    melody = [mido.MetaMessage("track_name", name="Lead", time=0), mido.Message("program_change", program=73, time=0)]
+    for note in (72, 74, 76, 77):
+        melody += [mido.Message("note_on", note=note, velocity=80, time=0), mido.Message("note_off", note=note, time=480)]
+    bass = [mido.Message("program_change", program=33, channel=1, time=0),
+            mido.Message("note_on", note=36, velocity=80, time=0, channel=1),
+            mido.Message("note_off", note=36, time=960, channel=1),
+            mido.Message("note_on", note=43, velocity=80, time=0, channel=1),
+            mido.Message("note_off", note=43, time=960, channel=1)]
+    drums = []
+    for note in (36, 42, 38, 42) * 2:
+        drums += [mido.Message("note_on", note=note, velocity=100, time=0, channel=9),
+                  mido.Message("note_off", note=note, time=240, channel=9)]
+    return write_midi(path, [[mido.MetaMessage("set_tempo", tempo=500000, time=0)], melody, bass, drums])
+
+
+CHORALE_VOICES = [{"name": name, "program": 52} for name in ("Soprano", "Alto", "Tenor", "Bass")]
+
+
+@pytest.fixture(scope="session")
+def chorale_pieces():
+    """Twelve real Bach chorales with their own parts (voices, and a few instruments)."""
+    from genre_lstm.training.corpus import collection_paths, read_pieces
+
+    return read_pieces(collection_paths("bach-chorales")[:12]).pieces
+
+
+@pytest.fixture(scope="session")
+def tiny_parts_dir(chorale_pieces, tmp_path_factory) -> Path:
+    """A default-preset checkpoint with four parts (soprano, alto, tenor, bass), trained for four
+    short epochs on twelve real chorales."""
+    from genre_lstm.store.checkpoint import GenerationDefaults
+    from genre_lstm.training.train import TrainSettings, train_checkpoint
+
+    folder = tmp_path_factory.mktemp("tiny-parts") / "ck"
+    settings = TrainSettings(epochs=4, batch_size=8, model={"units": [48, 48], "embed_dim": 16}, verbose=0,
+                             random_seed=1, parts=CHORALE_VOICES)
+    train_checkpoint(chorale_pieces, folder, settings=settings,
+                     defaults=GenerationDefaults(name="tiny-chorale", tempo_bpm=80, program=52))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_parts(tiny_parts_dir):
+    from genre_lstm.store.checkpoint import load_checkpoint
+
+    return load_checkpoint(tiny_parts_dir)

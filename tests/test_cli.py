@@ -91,7 +91,7 @@ def test_note_less_seed_and_missing_soundfont(tmp_path, trained_by_cli):
     (tmp_path / "empty.mid").write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk\x00\x00\x00\x04\x00\xff\x2f\x00")
     code, lines = _bad(["generate", "--checkpoint", str(trained_by_cli), "--seed-midi", "empty.mid",
                         "--no-audio", "--out", "o"], tmp_path)
-    assert code == 2 and len(lines) == 1 and "no pitched notes" in lines[0]
+    assert code == 2 and len(lines) == 1 and "no notes" in lines[0]
     code, lines = _bad(["generate", "--checkpoint", str(trained_by_cli), "--out", "o"], tmp_path,
                        env={"GENRE_LSTM_SOUNDFONT": "/nonexistent.sf2"})
     assert code == 2 and len(lines) == 1 and "soundfont" in lines[0]
@@ -106,3 +106,64 @@ def test_help_is_instant():
     assert "tensorflow" not in subprocess.run(
         [sys.executable, "-c", "import sys, genre_lstm.cli; print(' '.join(sys.modules))"],
         capture_output=True, text=True, timeout=30).stdout
+
+
+@pytest.fixture(scope="module")
+def band_trained_by_cli(tmp_path_factory):
+    """`genre-lstm train --data` on real multitrack MIDI files: lead, bass and drums (1 epoch)."""
+    from conftest import band_midi
+
+    from genre_lstm.music.events import Step
+    from genre_lstm.music.midi_io import midi_file_to_music, steps_to_midi_file
+
+    data = tmp_path_factory.mktemp("band-data")
+    band = midi_file_to_music(band_midi(data / "band.mid"))
+    for copy in range(12):  # the same band, its lead moved to other notes
+        moved = [Step(tuple(p + (copy % 5 if s.part == 0 else 0) for p in s.pitches), s.duration, s.shift, part=s.part)
+                 for s in band.steps * 4]
+        steps_to_midi_file(moved, data / f"band{copy:02d}.mid", parts=band.parts)
+    out = tmp_path_factory.mktemp("band-trained") / "my-band"
+    assert main(["train", "--data", str(data), "--name", "my-band", "--epochs", "1", "--out", str(out)]) == 0
+    return out
+
+
+def test_train_data_learns_every_track_and_generates_drums_on_channel_10(band_trained_by_cli, tmp_path, capsys):
+    from genre_lstm.store.checkpoint import load_checkpoint
+
+    parts = load_checkpoint(band_trained_by_cli).config.parts
+    assert [p.role for p in parts] == ["bass", "pipe", "drums"]
+    code = main(["generate", "--checkpoint", str(band_trained_by_cli), "--length", "200", "--random-seed", "2",
+                 "--no-audio", "--out", str(tmp_path)])
+    assert code == 0
+    [midi] = capsys.readouterr().out.split()
+    channels = {m.channel for track in mido.MidiFile(midi).tracks for m in track if m.type == "note_on"}
+    assert 9 in channels and len(mido.MidiFile(midi).tracks) >= 2
+
+
+def test_a_band_seed_keeps_bass_and_drums_and_says_what_it_dropped(band_trained_by_cli, trained_by_cli, tmp_path,
+                                                                    capsys):
+    from conftest import band_midi
+
+    seed = band_midi(tmp_path / "seed.mid")
+    assert main(["generate", "--checkpoint", str(band_trained_by_cli), "--seed-midi", str(seed), "--length", "4",
+                 "--include-seed", "--no-audio", "--out", str(tmp_path / "band")]) == 0
+    captured = capsys.readouterr()
+    [midi] = captured.out.split()
+    assert captured.err == ""  # every track has a part of its role
+    channels = {m.channel for track in mido.MidiFile(midi).tracks for m in track if m.type == "note_on"}
+    assert 9 in channels  # the seed's drums are kept
+    assert main(["generate", "--checkpoint", str(trained_by_cli), "--seed-midi", str(seed), "--length", "4",
+                 "--no-audio", "--out", str(tmp_path / "tunes")]) == 0
+    assert "Drums (drums) dropped" in capsys.readouterr().err
+
+
+def test_each_part_can_play_another_instrument_or_be_muted(band_trained_by_cli, tmp_path, capsys):
+    assert main(["generate", "--checkpoint", str(band_trained_by_cli), "--length", "120", "--random-seed", "3",
+                 "--parts", "Fretless Bass,mute", "--no-audio", "--out", str(tmp_path)]) == 0
+    [midi] = capsys.readouterr().out.split()
+    programs = {(m.channel, m.program) for track in mido.MidiFile(midi).tracks for m in track
+                if m.type == "program_change"}
+    assert (0, 35) in programs and not any(channel == 1 for channel, _ in programs)  # the lead (channel 2) muted
+    assert main(["generate", "--checkpoint", str(band_trained_by_cli), "--parts", "Cello,Viola,Flute,Oboe",
+                 "--no-audio", "--out", str(tmp_path)]) == 2
+    assert "4 parts chosen but this model plays 3" in capsys.readouterr().err

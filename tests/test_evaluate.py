@@ -100,3 +100,20 @@ def test_target_checks_follow_the_issue_thresholds():
     result["two_sample"]["lstm"] = (0.76, 0.05)
     assert not target_checks(result)["two-sample <= 0.75"] and target_checks(result)["genre accuracy >= 0.90"] is None
     assert "| g | met | not measured | **missed** |" in evaluation_markdown([result], "genre-lstm evaluate")
+
+
+def test_parts_have_targets_of_their_own_and_a_table():
+    from genre_lstm.evaluation.report import evaluation_markdown, target_checks
+
+    rhythm = {"inter-onset interval": 0.9, "note length": 0.8}
+    part = {"steps": 0.25, "in_range": 0.995, "repeats": 0.2, "steps_1_2": 0.5, "leaps": 0.3}
+    result = {"genre": "q", "model": {"token": 2.0, "duration": 0.5, "shift": 0.3, "accuracy": 0.4, "steps": 10},
+              "ngrams": {1: {"token": 2.5}}, "unrepresentable": 0.0001,
+              "two_sample": {k: (0.7, 0.05) for k in ("lstm", "markov3", "markov5", "train_vs_held_out")},
+              "copy": {"generated": (0.01, 12), "real_held_out": (0.05, 9)},
+              "yang_lerch": {"learned": rhythm, "random": rhythm}, "window": {"length": 64, "count": 100},
+              "parts": {"names": ["Violin I", "Cello"], "generated": [part, dict(part, in_range=0.98)],
+                        "held_out": [dict(part, in_range=1.0)] * 2}}
+    checks = target_checks(result)
+    assert checks["unrepresentable held-out steps <= 3%"] and checks["every part in its range >= 99%"] is False
+    assert "| q | 0.01% | Cello | 0.25 / 0.25 | 0.98 / 1.00 |" in evaluation_markdown([result], "genre-lstm evaluate")

@@ -56,3 +56,25 @@ def test_natural_ending_may_stop_early(tiny_checkpoint):
 def test_bad_settings_are_rejected_before_sampling(tiny_checkpoint, change):
     with pytest.raises(InvalidParameterError):
         generate(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationRequest(**change))
+
+
+def test_a_model_with_parts_samples_a_part_for_every_step(tiny_parts):
+    assert [p.name for p in tiny_parts.config.parts] == ["Soprano", "Alto", "Tenor", "Bass"]
+    seed = tiny_parts.seed_steps(0)
+    assert {s.part for s in seed} == {0, 1, 2, 3}  # seed windows keep their voices
+    batch = generate(tiny_parts, seed, GenerationRequest(length=80, random_seed=4, variations=2))
+    [single] = generate(tiny_parts, seed, GenerationRequest(length=80, random_seed=5))
+    assert batch[1].steps == single.steps
+    steps = batch[0].steps
+    assert {s.part for s in steps} == {0, 1, 2, 3}
+    assert any(s.shift == 0 for s in steps)  # parts sounding together at one onset
+    assert {s.part for s in batch[0].seed} == {0, 1, 2, 3}
+
+
+def test_a_single_line_model_hears_a_seed_of_parts_as_one_line(tiny_checkpoint, tiny_parts):
+    from genre_lstm.music.events import merge_parts
+
+    voices = tiny_parts.seed_steps(0)
+    [merged] = generate(tiny_checkpoint, merge_parts(voices), GenerationRequest(length=10, random_seed=1))
+    [piece] = generate(tiny_checkpoint, voices, GenerationRequest(length=10, random_seed=1))
+    assert piece.steps == merged.steps and {s.part for s in piece.steps} == {0}

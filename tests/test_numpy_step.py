@@ -16,9 +16,10 @@ SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
 # a trained default model (with metric positions), one with every input and feature of its family
 # (range conditioning too), a trained paper model (its BatchNormalizations have moved from their
 # start), a shipped pitch-feature checkpoint with metric positions, a shipped range-conditioned one,
-# and a shipped one saved before metric positions, with top-line features
+# a shipped one saved before metric positions, with top-line features, and a default model with four
+# parts (a part input and a part head)
 CHECKPOINTS = ["tiny_checkpoint_dir", "tiny_conditioned_dir", "tiny_paper_dir", SHIPPED / "irish-fiddle",
-               SHIPPED / "chinese-folk", SHIPPED / "baroque-chorale"]
+               SHIPPED / "chinese-folk", SHIPPED / "baroque-chorale", "tiny_parts_dir"]
 
 
 @pytest.fixture(params=CHECKPOINTS, ids=lambda c: c if isinstance(c, str) else c.name)
@@ -28,10 +29,11 @@ def checkpoint_dir(request):
 
 def seed_inputs(runner: StepRunner, checkpoint, variations: int) -> list[np.ndarray]:
     """A real held-out seed window, encoded as the sampler encodes it, with each step's place in
-    its bar and the seed's register, once per variation."""
+    its bar, the seed's register and each step's part, once per variation."""
     encoded = checkpoint.vocab.encode_seed(checkpoint.seed_steps(0))
     ids = (encoded.tokens, encoded.durations, encoded.shifts)
-    conditions = {"position": encoded.positions, "meter": encoded.meters, "low": encoded.lows, "high": encoded.highs}
+    conditions = {"position": encoded.positions, "meter": encoded.meters, "low": encoded.lows, "high": encoded.highs,
+                  "part": encoded.parts}
     return runner.inputs(*(np.tile(part, (variations, 1)) for part in ids),
                          {name: np.tile(part, (variations, 1)) for name, part in conditions.items()})
 
@@ -40,7 +42,7 @@ def random_step_inputs(runner: StepRunner, checkpoint, rng, variations: int) -> 
     """One step's inputs drawn at random over each input's whole range of ids."""
     config = checkpoint.config
     sizes = {"token": len(checkpoint.vocab), "duration": config.n_durations, "shift": config.n_shifts,
-             "position": N_POSITIONS, "meter": N_METERS, "low": 128, "high": 128}
+             "position": N_POSITIONS, "meter": N_METERS, "low": 128, "high": 128, "part": max(1, len(config.parts))}
     ids = {name: rng.integers(0, size, (variations, 1)) for name, size in sizes.items()}
     return runner.inputs(ids.pop("token"), ids.pop("duration"), ids.pop("shift"), ids)
 

@@ -17,7 +17,7 @@ from genre_lstm.errors import (
     MusicPackageMissingError,
     MusicReadError,
 )
-from genre_lstm.music.midi_io import midi_bytes_to_steps, midi_file_to_steps
+from genre_lstm.music.midi_io import midi_bytes_to_steps, midi_file_to_music, midi_file_to_steps
 from genre_lstm.music.wad_io import wad_file_to_lumps, wad_file_to_pieces
 from genre_lstm.store.genres import GENRES
 from genre_lstm.training.corpus import (
@@ -96,7 +96,7 @@ def test_openmsx_files_read_like_any_midi_file():
     paths = [OPENMSX / "tttheme2.mid", OPENMSX / "chuggachugga.mid"]
     report = read_pieces(paths)
     assert [p.id for p in report.pieces] == ["tttheme2.mid#0", "chuggachugga.mid#0"]
-    assert [p.steps for p in report.pieces] == [midi_file_to_steps(p) for p in paths]
+    assert [p.steps for p in report.pieces] == [midi_file_to_music(p).steps for p in paths]
 
 
 def test_a_missing_package_names_it_and_the_setup_command(tmp_path):

@@ -38,3 +38,44 @@ def test_bad_settings_fail_before_any_renderer_starts(tiny_checkpoint, tmp_path)
     with pytest.raises(InvalidParameterError, match="variations"):
         make_music(tiny_checkpoint, tiny_checkpoint.seed_steps(0), GenerationRequest(variations=1000), tmp_path)
     assert not [t for t in threading.enumerate() if t.name.startswith("steps-renderer")]
+
+
+def test_a_model_with_parts_writes_one_track_per_part_and_plays_what_it_wrote(tiny_parts, tmp_path):
+    import mido
+
+    request = GenerationRequest(length=80, random_seed=2, parts="Flute,,Cello,mute")
+    [output] = make_music(tiny_parts, tiny_parts.seed_steps(0), request, tmp_path)
+    tracks = mido.MidiFile(output.midi).tracks
+    programs = [[m.program for m in track if m.type == "program_change"] for track in tracks]
+    assert programs == [[73], [52], [42]]  # soprano as a flute, the alto as the genre's, the tenor as a cello
+    assert not any(s.part == 3 for s in output.steps)  # the bass was generated, not played
+    streamed, whole = loudness_curve(output.wav), loudness_curve(midi_to_wav(output.midi, tmp_path / "again.wav"))
+    assert len(streamed) == len(whole) and np.corrcoef(streamed, whole)[0, 1] > 0.99
+
+
+def test_a_model_with_parts_streams_its_ogg_without_a_wav(tiny_parts, tmp_path):
+    """The parts model through main's streaming path: no WAV kept, the Ogg stream plays the parts'
+    MIDI file; the outputs come when the files are written, Encoded once the streams are done."""
+    import soundfile
+
+    from genre_lstm.music.stream import GrowingFile
+    from genre_lstm.pipeline import Encoded, Listening
+
+    opened = []
+
+    def open_stream():
+        opened.append(GrowingFile(tmp_path / f"stream-{len(opened)}.ogg"))
+        return opened[-1]
+
+    request = GenerationRequest(length=60, random_seed=4, parts=",Violin")
+    items = list(iter_make_music(tiny_parts, tiny_parts.seed_steps(0), request, tmp_path, wav=False,
+                                 open_stream=open_stream))
+    assert isinstance(items[0], Listening) and isinstance(items[-1], Encoded)
+    [output] = items[-2]
+    assert output.wav is None and output.ogg == opened[0].path and opened[0].state == GrowingFile.COMPLETE
+    assert [p.program for p in output.parts] == [52, 40, 52, 52]
+    decoded, rate = soundfile.read(str(output.ogg), dtype="int16")
+    soundfile.write(str(tmp_path / "decoded.wav"), decoded, rate, subtype="PCM_16")
+    whole = loudness_curve(midi_to_wav(output.midi, tmp_path / "whole.wav"))
+    heard = loudness_curve(tmp_path / "decoded.wav")
+    assert len(heard) == len(whole) and np.corrcoef(heard, whole)[0, 1] > 0.99

@@ -25,6 +25,7 @@ from ..errors import GenreLSTMError, InvalidParameterError
 from ..request import Field
 from ..store.genres import GENRES
 from ..training.sizes import MODEL_SIZES as SIZES
+from ..training.sizes import UPLOAD_PARTS
 
 MAX_MINUTES = 20
 MINUTES = Field("minutes", float, 3.0, 0.2, MAX_MINUTES, label="Time budget (minutes)")
@@ -84,6 +85,29 @@ class Job:
         (self.folder / "STOP").touch()
 
 
+def _parts_left_out(files: list[Path], pieces: list, base: str | None) -> list[str]:
+    """What training leaves out of the music, in words: the parts no place of the model fits (it
+    learns up to ``UPLOAD_PARTS`` by role, or the parts of the genre it is fine-tuned from), or,
+    for a model of one line, each file's parts merged and drums dropped."""
+    from ..music.events import SOLO, Part
+    from ..music.midi_io import midi_file_flattening
+    from ..store import layout
+    from ..store.genres import get_genre
+    from ..training.corpus import ensemble_of, pieces_onto_parts
+
+    if base:
+        own = layout.read_optional(get_genre(base).local_dir(), layout.OUR_CONFIG).get("model", {}).get("parts")
+        ensemble = tuple(Part.from_json(part) for part in own or []) or SOLO
+    else:
+        ensemble = ensemble_of(pieces, UPLOAD_PARTS)
+    if len(ensemble) == 1:
+        return [f"read as one part: {note}" for path in files for note in [midi_file_flattening(path)] if note]
+    _, dropped = pieces_onto_parts(pieces, ensemble)
+    kept = ", ".join(part.name for part in ensemble)
+    return [f"{name} left out of {count} piece{'s' if count != 1 else ''} (the model learns {kept})"
+            for name, count in sorted(dropped.items())]
+
+
 class JobQueue:
     """One running job at a time (this is a 2-core machine), one job per user, FIFO for the rest."""
 
@@ -95,7 +119,6 @@ class JobQueue:
 
     def submit(self, owner: str, uploads: list[str], request: JobRequest) -> Job:
         """Check the request and the data (report first), then queue the job."""
-        from ..music.midi_io import midi_file_flattening
         from ..training.corpus import read_pieces
         from ..training.train import distinct_pieces, split_for_training
         from ..training.uploads import gather_music_files
@@ -116,11 +139,10 @@ class JobQueue:
         skipped = gathered.skipped + read.skipped
         distinct = distinct_pieces(read.pieces)
         read_names = {name for name, _ in read.skipped}
-        flattened = [note for path in gathered.files if path.name not in read_names
-                     for note in [midi_file_flattening(path)] if note]
+        left_out = _parts_left_out([p for p in gathered.files if p.name not in read_names], distinct, request.base)
         report = {"files_read": len(gathered.files) - len(read.skipped), "pieces": len(distinct),
                   "repeats": len(read.pieces) - len(distinct), "steps": sum(len(p.steps) for p in distinct),
-                  "vocabulary": len(vocabulary), "skipped": skipped, "flattened": flattened}
+                  "vocabulary": len(vocabulary), "skipped": skipped, "left_out": left_out}
         try:
             if report["steps"] > MAX_STEPS:
                 raise InvalidParameterError(f"{report['steps']:,} steps is over the {MAX_STEPS:,}-step limit")
@@ -216,7 +238,7 @@ def run_job(folder: Path) -> int:
 
     base = get_genre(request.base).local_dir() if request.base else None
     settings = TrainSettings(epochs=request.epochs, max_minutes=float(request.minutes), patience=5, verbose=0,
-                             model=SIZES[request.size], base=str(base) if base else None)
+                             model=SIZES[request.size], base=str(base) if base else None, max_parts=UPLOAD_PARTS)
     files = sorted(p for p in (folder / "data").iterdir() if p.is_file())
     try:
         pieces = read_pieces(files, root=folder / "data").pieces

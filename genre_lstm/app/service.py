@@ -80,6 +80,12 @@ def default_temperature(folder: Path) -> float:
     return float(value) if isinstance(value, (int, float)) else 1.0
 
 
+def part_names(folder: Path) -> list[str]:
+    """The parts a checkpoint plays, in order ([] for one line), read from its folder alone."""
+    parts = layout.read_optional(folder, layout.OUR_CONFIG).get("model", {}).get("parts") or []
+    return [str(part.get("name", "?")) for part in parts if isinstance(part, dict)]
+
+
 def instrument_choices() -> list[str]:
     return [GENRE_DEFAULT] + list(GM_PROGRAMS)
 
@@ -100,8 +106,8 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
     before the work starts. With ``open_stream`` (a ``listen.StreamStore``'s ``open``), each
     variation's audio is also encoded to an Ogg stream as it is rendered, announced first by a
     ``Listening``; then the ``Result`` comes as soon as the files are written, and again, complete,
-    once the streams are encoded."""
-    from ..music.midi_io import midi_file_flattening, music_file_to_steps
+    once the streams are encoded. An uploaded seed's parts are mapped onto the checkpoint's by role."""
+    from ..music.midi_io import seed_file_to_music
     from ..store.hub import get_checkpoint
 
     started = time.perf_counter()
@@ -109,9 +115,9 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
     if new_seed:
         request = replace(request, random_seed=secrets.randbelow(2**31))
     check_music_length(folder, request)
-    seed = music_file_to_steps(seed_file) if seed_file else None
-    seed_note = midi_file_flattening(seed_file) if seed_file else None
+    music = seed_file_to_music(seed_file) if seed_file else None
     checkpoint = get_checkpoint(model if model in GENRES else str(folder))
+    seed, seed_note = _seed_of(checkpoint, music, seed_file)
     if seed is None:
         chosen = seed_choice in (None, "", RANDOM_SEED_CHOICE)
         seed = checkpoint.seed_steps(request.random_seed if chosen else _choice_index(seed_choice))
@@ -130,13 +136,29 @@ def run(model: str, request: GenerationRequest, work_dir: Path, *, seed_file: st
     release_freed_memory()
 
 
+def _seed_of(checkpoint, music, seed_file: str | None) -> tuple[list | None, str | None]:
+    """An uploaded seed in the checkpoint's parts (None without one), and what its reading left
+    out, in words: the parts a model with parts has no place for, or, for a model of one line,
+    the parts merged and the drums dropped."""
+    from ..music.midi_io import midi_file_flattening
+
+    if music is None:
+        return None, None
+    seed, dropped = checkpoint.seed_in_parts(music)
+    if checkpoint.config.has_parts:
+        return seed, dropped
+    flattened = midi_file_flattening(seed_file)
+    return seed, f"your seed was read as one part: {flattened}" if flattened else None
+
+
 def _result(outputs: list[Output], random_seed: int, started: float, seed_note: str | None) -> Result:
     """The written variations with their piano rolls and figures (no zip yet: the streams may
     still be encoding)."""
     from ..model.backend import device_description
     from ..music.pianoroll import steps_to_pianoroll_png
 
-    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps) for o in outputs]
+    rolls = [steps_to_pianoroll_png(o.steps, o.midi.with_suffix(".png"), seed_steps=o.seed_steps, parts=o.parts)
+             for o in outputs]
     figures = {"steps": [len(o.piece.steps) for o in outputs], "music_seconds": [o.music_seconds for o in outputs],
                "sampling_s": outputs[0].timings["sampling_s"], "total_s": time.perf_counter() - started,
                "device": device_description(), "seed_note": seed_note}

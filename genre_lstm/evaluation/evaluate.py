@@ -5,15 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.tokenizer import END_ID, Vocabulary
-from ..music.events import Step
+from ..music.events import Step, merge_parts
 from ..training.corpus import Piece
 from .baselines import MarkovChain, score_ngram, score_paper
 from .metrics import (
     PitchSetBackoff,
     copy_figures,
     muspy_figures,
+    part_figures,
+    part_ranges,
     score_model,
     two_sample_accuracy,
+    unrepresentable_share,
     yang_lerch_overlaps,
 )
 
@@ -25,23 +28,26 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
 
     Real windows are non-overlapping windows of held-out pieces; each generated counterpart
     continues the real steps before its window (nothing, for a window at a piece's start), so
-    both sets cover the same positions of pieces.
+    both sets cover the same positions of pieces. The pieces are read as the checkpoint plays them
+    (its parts, or one line); a model with parts is compared on the merged line of its parts (the
+    features describe one line), and has figures of its own per part.
     """
     from ..store.genres import get_genre
     from ..store.hub import get_checkpoint
     from ..training.corpus import read_collection, split_pieces
-    from ..training.train import pieces_to_stream
+    from ..training.train import TrainSettings, pieces_for_training, pieces_to_stream
 
     genre = get_genre(genre_id)
     checkpoint = get_checkpoint(genre_id)
-    split = split_pieces(read_collection(genre.collection).pieces)
+    split = split_pieces(pieces_for_training(read_collection(genre.collection).pieces, TrainSettings(), checkpoint)[0])
     recorded = checkpoint.info.get("training", {}).get("held_out_pieces", {}).get("test")
     if recorded is not None and recorded != [p.id for p in split.test]:
         raise ValueError(f"{genre_id}: the corpus split differs from the one the checkpoint was trained on")
     backoff = PitchSetBackoff(split.train)
     per_step: dict = {}
     figures = {"genre": genre_id, "test_pieces": len(split.test),
-               "model": score_model(checkpoint, split.test, backoff, per_step=per_step).__dict__}
+               "model": score_model(checkpoint, split.test, backoff, per_step=per_step).__dict__,
+               "unrepresentable": unrepresentable_share(split.test, checkpoint.vocab)}
     figures["ngrams"] = {n: score_ngram(split.train, split.test, checkpoint.vocab, n, backoff).__dict__
                          for n in orders}
     if paper_baseline is not None:
@@ -61,6 +67,12 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
     picked = np.random.default_rng(1).permutation(len(train_positions))[:len(real)]
     real_train = [split.train[train_positions[j][0]].steps[train_positions[j][1]:train_positions[j][1] + length]
                   for j in picked]
+    if checkpoint.config.has_parts:
+        ranges = part_ranges(split.train, len(checkpoint.parts))
+        figures["parts"] = {"names": [p.name for p in checkpoint.parts], "ranges": ranges,
+                            "generated": part_figures(ours, ranges), "held_out": part_figures(real, ranges)}
+        ours, random_rhythm, real, real_train = map(as_lines, (ours, random_rhythm, real, real_train))
+        markov = {n: as_lines(pieces) for n, pieces in markov.items()}
     figures["window"] = {"length": length, "count": len(real)}
     figures["two_sample"] = {"lstm": two_sample_accuracy(ours, real), "markov3": two_sample_accuracy(markov[3], real),
                              "markov5": two_sample_accuracy(markov[5], real),
@@ -70,8 +82,15 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
     figures["muspy"] = {"real held-out": muspy_figures(real), "generated": muspy_figures(ours),
                         "generated, random offsets": muspy_figures(random_rhythm)}
     figures["_sets"] = {"generated": ours, "held_out": real,
-                        "all_train": [split.train[i].steps[at:at + length] for i, at in train_positions]}
+                        "all_train": as_lines([split.train[i].steps[at:at + length] for i, at in train_positions])
+                        if checkpoint.config.has_parts else [split.train[i].steps[at:at + length]
+                                                             for i, at in train_positions]}
     return figures
+
+
+def as_lines(pieces: list[list[Step]]) -> list[list[Step]]:
+    """Each piece's parts merged into one line (what the features describe)."""
+    return [merge_parts(steps) for steps in pieces]
 
 
 def window_positions(pieces: list[Piece], length: int) -> list[tuple[int, int]]:

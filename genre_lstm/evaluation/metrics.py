@@ -1,5 +1,6 @@
 """Held-out figures: likelihood on one open basis, copying, two-sample accuracy, Yang-Lerch overlaps,
-muspy's sanity metrics and genre accuracy.
+muspy's sanity metrics and genre accuracy; for models with parts, each part's figures (its notes
+inside the part's real range, its melodic motion) and the held-out steps no token represents.
 
 Likelihood is scored on one open basis for every model: an exact held-out pitch set either has its
 own token, or is the rare-chord token times a back-off probability of that pitch set (a chord-size
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.network import input_names
-from ..model.presets import TEACHER_INPUTS
+from ..model.presets import PART, TEACHER_INPUTS
 from ..model.tokenizer import RARE_ID, EncodedPiece, Vocabulary
 from ..music.events import Step
 from ..training.corpus import Piece
@@ -59,10 +60,11 @@ class Likelihood:
     shift: float | None
     accuracy: float
     steps: int
+    part: float | None = None  # models with parts: the part head's
 
     @property
     def total(self) -> float | None:
-        return None if self.duration is None else self.token + self.duration + self.shift
+        return None if self.duration is None else self.token + self.duration + self.shift + (self.part or 0.0)
 
 
 def exact_stream(pieces: list[Piece], vocab: Vocabulary) -> tuple[EncodedPiece, list[tuple[int, ...]]]:
@@ -82,7 +84,8 @@ def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch
     """The network's held-out likelihood: each piece scored whole, after an end token
     (``per_step`` receives each piece's token nats per step, by piece id)."""
     vocab, model = checkpoint.vocab, checkpoint.model
-    nll = {"token": [], "duration": [], "shift": []}
+    parted = checkpoint.config.has_parts
+    nll = {"token": [], "duration": [], "shift": [], PART: []}
     hits = []
     ordered = sorted(pieces, key=lambda p: len(p.steps))
     for start in range(0, len(ordered), batch):
@@ -94,14 +97,15 @@ def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch
             # the teacher-forced rhythm terms and the metric inputs are those of the step being predicted
             given = {"token": e.tokens, "duration": e.durations, "shift": e.shifts, "next_token": e.tokens[1:],
                      "next_duration": e.durations[1:], "position": e.positions[1:], "meter": e.meters[1:],
-                     "low": e.lows, "high": e.highs}
-            for name in input_names(checkpoint.config) + TEACHER_INPUTS:
+                     "low": e.lows, "high": e.highs, PART: e.parts, "next_part": e.parts[1:]}
+            for name in input_names(checkpoint.config) + TEACHER_INPUTS + (("next_part",) if parted else ()):
                 values = given[name]
                 arrays.setdefault(name, np.zeros((len(group), width), np.int32))[row, :len(values)] = values
         outputs = model(arrays, training=False)
         for row, (e, sets) in enumerate(encoded):
             n = len(e.tokens) - 1
-            for head, targets in (("token", e.tokens), ("duration", e.durations), ("shift", e.shifts)):
+            heads = (("token", e.tokens), ("duration", e.durations), ("shift", e.shifts)) + (((PART, e.parts),) if parted else ())
+            for head, targets in heads:
                 logits = np.asarray(outputs[head][row, :n], dtype=np.float64)
                 logp = logits - _logsumexp(logits)
                 picked = -logp[np.arange(n), targets[1:]]
@@ -113,7 +117,42 @@ def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch
                         per_step[group[row].id] = picked
                 nll[head] += list(picked)
     return Likelihood(float(np.mean(nll["token"])), float(np.mean(nll["duration"])), float(np.mean(nll["shift"])),
-                      float(np.mean(hits)), len(hits))
+                      float(np.mean(hits)), len(hits), float(np.mean(nll[PART])) if parted else None)
+
+
+def unrepresentable_share(pieces: list[Piece], vocab: Vocabulary) -> float:
+    """The share of ``pieces``' steps whose exact pitch set has no token of ``vocab``."""
+    steps = [step for piece in pieces for step in piece.steps]
+    return sum(not vocab.has(step.pitches) for step in steps) / max(1, len(steps))
+
+
+def part_ranges(pieces: list[Piece], count: int) -> list[tuple[int, int] | None]:
+    """Each part's real range: its lowest and highest pitch in ``pieces`` (None: it never sounds)."""
+    ranges: list[tuple[int, int] | None] = [None] * count
+    for piece in pieces:
+        for step in piece.steps:
+            if step.part < count and step.pitches:
+                low, high = ranges[step.part] or (128, -1)
+                ranges[step.part] = (min(low, *step.pitches), max(high, *step.pitches))
+    return ranges
+
+
+def part_figures(pieces: list[list[Step]], ranges: list[tuple[int, int] | None]) -> list[dict[str, float]]:
+    """Per part: its share of the steps, the share of its notes inside its real range (``ranges``),
+    and its melodic motion between consecutive steps of its top line (repeats: the same pitch;
+    steps: 1-2 semitones; leaps: 3 or more)."""
+    figures = []
+    total = sum(len(steps) for steps in pieces)
+    for index, known in enumerate(ranges):
+        lines = [[max(s.pitches) for s in steps if s.part == index and s.pitches] for steps in pieces]
+        notes = [p for steps in pieces for s in steps if s.part == index for p in s.pitches]
+        moves = np.abs(np.concatenate([np.diff(line) for line in lines if len(line) > 1] or [np.zeros(0)]))
+        inside = sum(known[0] <= p <= known[1] for p in notes) if known else 0
+        figures.append({"steps": sum(map(len, lines)) / max(1, total), "in_range": inside / max(1, len(notes)),
+                        "repeats": float(np.mean(moves == 0)) if len(moves) else 0.0,
+                        "steps_1_2": float(np.mean((moves >= 1) & (moves <= 2))) if len(moves) else 0.0,
+                        "leaps": float(np.mean(moves >= 3)) if len(moves) else 0.0})
+    return figures
 
 
 def interval_duration_grams(steps: list[Step], n: int = 8) -> list[tuple]:

@@ -24,6 +24,9 @@ def target_checks(result: dict, genre_share: dict | None = None) -> dict[str, bo
         "genre accuracy >= 0.90": None if genre_share is None else genre_share["generated"] >= 0.90,
         "copying <= 1.5x real": g_share <= 1.5 * r_share + 1e-9 and g_run <= 1.5 * r_run,
         "learned rhythm beats random offsets": all(learned[k] > random[k] for k in RHYTHM_DISTANCES),
+        "unrepresentable held-out steps <= 3%": None if "unrepresentable" not in result else result["unrepresentable"] <= 0.03,
+        "every part in its range >= 99%": None if "parts" not in result else all(
+            part["in_range"] >= 0.99 for part in result["parts"]["generated"]),
     }
 
 
@@ -102,6 +105,7 @@ def evaluation_markdown(results: list[dict], command: str, accuracy: dict | None
     for r in results:
         (g_share, g_run), (r_share, r_run) = r["copy"]["generated"], r["copy"]["real_held_out"]
         lines.append(f"| {r['genre']} | {g_share:.3f} | {g_run} | {r_share:.3f} | {r_run} |")
+    lines += _parts_section(results)
     lines += ["", "## muspy's sanity metrics (each window written to MIDI, read by muspy; means)", "",
               "| genre | set | " + " | ".join(name.replace("_", " ") for name in MUSPY_METRICS) + " |",
               "|---|---|" + "---|" * len(MUSPY_METRICS)]
@@ -109,6 +113,24 @@ def evaluation_markdown(results: list[dict], command: str, accuracy: dict | None
         for label, figures in r.get("muspy", {}).items():
             lines.append(f"| {r['genre']} | {label} | " + " | ".join(f"{figures[n]:.3f}" for n in MUSPY_METRICS) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _parts_section(results: list[dict]) -> list[str]:
+    """Held-out steps without a token of their own, and for models with parts each part's figures,
+    generated / real held-out."""
+    lines = ["", "## Parts: what the vocabulary represents, and each part's range and motion", "",
+             "| genre | held-out steps without a token | part | steps | notes in its real range | repeats | "
+             "steps (1-2 semitones) | leaps (3+) |", "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        share = f"{r['unrepresentable']:.2%}" if "unrepresentable" in r else "not measured"
+        if "parts" not in r:
+            lines.append(f"| {r['genre']} | {share} | one line | | | | | |")
+            continue
+        parts = r["parts"]
+        for name, made, real in zip(parts["names"], parts["generated"], parts["held_out"]):
+            lines.append(f"| {r['genre']} | {share} | {name} | " + " | ".join(
+                f"{made[k]:.2f} / {real[k]:.2f}" for k in ("steps", "in_range", "repeats", "steps_1_2", "leaps")) + " |")
+    return lines
 
 
 def card_figures(result: dict, genre_share: dict | None) -> dict:
@@ -126,6 +148,11 @@ def card_figures(result: dict, genre_share: dict | None) -> dict:
         "8-gram copy rate, generated / real held-out": "{:.3f} / {:.3f}".format(
             result["copy"]["generated"][0], result["copy"]["real_held_out"][0]),
     }
+    if "unrepresentable" in result:
+        figures["held-out steps without a token of their own"] = f"{result['unrepresentable']:.2%}"
+    if "parts" in result:
+        figures["generated notes inside their part's real range, worst part"] = (
+            f"{min(part['in_range'] for part in result['parts']['generated']):.3f}")
     if genre_share is not None:
         figures["genre accuracy of generated pieces (real held-out)"] = (
             f"{genre_share['generated']:.3f} ({genre_share['held_out']:.3f})")

@@ -4,7 +4,8 @@ Stateful: the seed runs through the network once (``prime``), then one step at a
 LSTM states (``step``), so each new step costs one pass over the weights. Each step's place in its
 bar follows from the seed's (its last step's position plus its gap, in the seed's last meter), so a
 model with ``metric_position`` is told where the step it predicts falls, and a request in bars or
-with a natural ending stops at a bar line. The paper's own loop,
+with a natural ending stops at a bar line. A model with parts samples each step's part first, then
+its token, duration and gap given that part (a zero gap: the next step sounds with it). The paper's own loop,
 which re-runs a 100-token window through the whole network for every step, is kept as
 ``paper_window_generate``: the baseline the benchmarks compare against.
 """
@@ -17,11 +18,23 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..music.events import COMMON_TIME, GRID, Step, meter_to_units, next_position, place_steps, units_to_bar_end
+from ..music.events import (
+    COMMON_TIME,
+    GRID,
+    Step,
+    drum_parts,
+    merge_parts,
+    meter_to_units,
+    next_position,
+    place_steps,
+    regroup_steps,
+    units_to_bar_end,
+)
 from ..request import GenerationRequest
 from .backend import choose_engine, compile_inference
 from .network import ModelConfig, inference_models, output_names, rhythm_tables
 from .numpy_step import numpy_inference
+from .presets import PART_TABLES
 from .sampling import (
     greedy_indices,
     sample_indices,
@@ -88,10 +101,22 @@ class StepRunner:
         return out[: self.outputs], out[self.outputs:]
 
 
+def seed_in_parts(seed: list[Step], config: ModelConfig) -> list[Step]:
+    """The seed in the model's parts: one line for a model without parts (every part merged),
+    steps of parts the model does not have left out. Map a seed's own parts onto the model's by
+    role first (``events.music_onto_parts``); this only makes sure the indices fit."""
+    if not config.has_parts:
+        return merge_parts(seed) if any(step.part for step in seed) else seed
+    if all(step.part < len(config.parts) for step in seed):
+        return seed
+    return regroup_steps(seed, [step.part if step.part < len(config.parts) else None for step in seed])
+
+
 def seed_as_placed(seed: list[Step], settings: GenerationRequest, config: ModelConfig) -> list[Step]:
     """The seed window the model continues, with places in bars where they are needed: a seed whose
     bars are not known (saved before positions were kept) starts on a 4/4 bar line when the model
     sees positions or the request ends at a bar line, and stays unplaced otherwise (as before)."""
+    seed = seed_in_parts(seed, config) if seed else seed
     window = seed[-settings.seed_length:] if seed else []
     known = all(step.position is not None and step.meter is not None for step in window)
     needed = config.metric_position or settings.bars is not None or settings.natural_ending
@@ -190,20 +215,23 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     config, vocab = checkpoint.config, checkpoint.vocab
     settings = request.for_checkpoint(checkpoint)
     window = seed_as_placed(seed, settings, config)
-    encoded = vocab.encode_seed(window) if window else EncodedPiece(*(np.zeros(0, np.int32),) * 3)
+    drums = drum_parts(config.parts)
+    encoded = vocab.encode_seed(window, unmoved=drums) if window else EncodedPiece(*(np.zeros(0, np.int32),) * 3)
     seed_steps = [replace(made, position=given.position, meter=given.meter)
-                  for made, given in zip(vocab.decode(encoded.tokens, encoded.durations, encoded.shifts), window)]
+                  for made, given in zip(vocab.decode(encoded.tokens, encoded.durations, encoded.shifts,
+                                                      encoded.parts), window)]
     runner = checkpoint.runner
     count = settings.variations
     placed = (seed_steps[-1].position is not None) if seed_steps else (
         config.metric_position or settings.bars is not None or settings.natural_ending)
     timelines = [_Timeline.after(seed_steps, settings.bars, placed, opening) for _ in range(count)]
     # Every training piece follows an end token (duration and shift classes 0), so the seed does too.
-    prefix = [np.concatenate([[first], part]).astype(np.int32)
-              for first, part in zip((END_ID, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts))]
-    register = seed_range(seed_steps)
+    *prefix, part_prefix = [np.concatenate([[first], ids]).astype(np.int32) for first, ids in
+                            zip((END_ID, 0, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts, encoded.parts))]
+    register = seed_range([step for step in seed_steps if step.part not in drums])
     conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))),
-                  **{name: np.full(len(prefix[0]), pitch, np.int32) for name, pitch in register.items()}}
+                  **{name: np.full(len(prefix[0]), pitch, np.int32) for name, pitch in register.items()},
+                  "part": part_prefix}
     scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix),
                                                 {k: np.tile(v, (count, 1)) for k, v in conditions.items()}))
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
@@ -213,20 +241,27 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     ended = [False] * count
     are_logits = config.family.outputs_logits
     budget = settings.step_budget
+    parted = config.has_parts
+    tables = runner.tables
+    parts = np.zeros(count, np.int64)
     for index in range(budget):
-        draws = uniform_draws(generators, 3)
-        probabilities = scores_to_probabilities(scores[0], temperature=settings.temperature,
+        draws = uniform_draws(generators, 4 if parted else 3)
+        if parted:  # the part first, then everything else given it
+            parts = sample_indices(scores_to_probabilities(scores[3], temperature=settings.temperature), draws[:, 3])
+        given = _part_terms(tables, parts) if parted else (0.0, 0.0, 0.0)
+        probabilities = scores_to_probabilities(scores[0] + given[0], temperature=settings.temperature,
                                                 top_k=settings.top_k, banned=banned, are_logits=are_logits)
         tokens = sample_indices(probabilities, draws[:, 0])
         if learned:  # duration given the sampled token, then shift given both
-            tables = runner.tables
-            duration_scores = scores[1] + tables["duration_given_token"][tokens]
+            duration_scores = scores[1] + tables["duration_given_token"][tokens] + given[1]
             durations = sample_indices(scores_to_probabilities(duration_scores, temperature=settings.temperature),
                                        draws[:, 1])
-            shift_scores = scores[2] + tables["shift_given_token"][tokens] + tables["shift_given_duration"][durations]
-            # a zero gap would merge two steps into one chord: only end tokens have it in training
+            shift_scores = (scores[2] + tables["shift_given_token"][tokens] + tables["shift_given_duration"][durations]
+                            + given[2])
+            # in one line a zero gap would merge two steps into one chord (only end tokens have it in
+            # training); with parts it is the next part sounding at the same onset
             shifts = sample_indices(scores_to_probabilities(shift_scores, temperature=settings.temperature,
-                                                            banned=[0]), draws[:, 2])
+                                                            banned=[] if parted else [0]), draws[:, 2])
             rhythm = [(vocab.class_to_duration(d), vocab.class_to_shift(s)) for d, s in zip(durations, shifts)]
         else:
             offsets = settings.offset_min + draws[:, 2] * (settings.offset_max - settings.offset_min)
@@ -240,7 +275,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
                 ended[k] = True
                 made[k] = end_at_bar_line(made[k])
             else:
-                made[k].append(timelines[k].place(Step(vocab.pitches_of(int(tokens[k])), *rhythm[k])))
+                made[k].append(timelines[k].place(Step(vocab.pitches_of(int(tokens[k])), *rhythm[k],
+                                                       part=int(parts[k]))))
                 ended[k] = timelines[k].finished
         if all(ended):
             break
@@ -249,7 +285,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
         if index + 1 < budget:
             following = {"position": [[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines],
                          "meter": [[meter_class(t.meter)] for t in timelines],
-                         **{name: [[pitch]] * count for name, pitch in register.items()}}
+                         **{name: [[pitch]] * count for name, pitch in register.items()},
+                         "part": parts[:, None]}
             scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None],
                                                        {k: np.array(v, np.int32) for k, v in following.items()}),
                                          states)
@@ -260,6 +297,11 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     if settings.bars is not None:
         made = [steps if ended[k] else cut_at_last_bar_line(steps) for k, steps in enumerate(made)]
     yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, natural[k], elapsed) for k in range(count)]
+
+
+def _part_terms(tables: dict, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the sampled parts add to the token, duration and shift scores."""
+    return tuple(tables[name][parts] for name in PART_TABLES)
 
 
 def _progress(steps: int, settings: GenerationRequest, timelines: list[_Timeline], ended: list[bool]) -> tuple[int, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 from ..errors import CheckpointError, InvalidParameterError
+from ..music.events import Part
 from .layers import pitch_feature_table
 from .presets import Preset, preset_named
 from .tokenizer import N_DURATIONS, N_SHIFTS
@@ -34,10 +35,17 @@ class ModelConfig:
     top_line_features: bool = False  # with pitch_features: each token's highest pitch is a feature of its own
     metric_position: bool = False  # default preset: sees the position in its bar of the step it predicts
     range_conditioning: bool = False  # default preset: sees the piece's lowest and highest pitch (the seed's)
+    parts: list[Part] = field(default_factory=list)  # the parts it plays (two or more: a part head); [] = one line
 
     def __post_init__(self) -> None:
         self.units = [int(u) for u in self.units]
+        self.parts = [p if isinstance(p, Part) else Part.from_json(p) for p in self.parts]
         self.family.check(self)
+
+    @property
+    def has_parts(self) -> bool:
+        """Steps of several parts: a part is sampled for every step (a single line has none)."""
+        return len(self.parts) > 1
 
     @property
     def family(self) -> Preset:
@@ -83,9 +91,11 @@ def set_pitch_tables(model, config: ModelConfig, pitch_sets: list[tuple[int, ...
 
 
 def rhythm_tables(model) -> dict[str, "object"]:
-    """The conditional rhythm terms as arrays: duration|token (V, D), shift|token (V, S), shift|duration (D, S)."""
-    return {name: model.get_layer(name).get_weights()[0]
-            for name in ("duration_given_token", "shift_given_token", "shift_given_duration")}
+    """The conditional terms as arrays: duration|token (V, D), shift|token (V, S), shift|duration
+    (D, S), and with parts token|part (P, V), duration|part (P, D) and shift|part (P, S)."""
+    from .presets import CONDITIONAL_TABLES
+
+    return {layer.name: layer.get_weights()[0] for layer in model.layers if layer.name in CONDITIONAL_TABLES}
 
 
 def _build(config: ModelConfig):
@@ -104,7 +114,7 @@ def input_names(config: ModelConfig) -> tuple[str, ...]:
 
 def output_names(config: ModelConfig) -> tuple[str, ...]:
     """Order of the non-state outputs of the inference models."""
-    return config.family.output_names
+    return config.family.heads(config)
 
 
 def inference_models(model, config: ModelConfig):
@@ -119,7 +129,7 @@ def inference_models(model, config: ModelConfig):
 
     family = config.family
     layers = {layer.name: layer for layer in model.layers}
-    names = family.output_names
+    names = family.heads(config)
 
     def flat(inputs, states, one_step=False):
         outputs, new_states = family.forward(config, layers, family.as_inputs(config, inputs), states,

@@ -7,8 +7,8 @@ for GPUs.
 
 Inference-only rewrites of the same arithmetic, done once at load: each LSTM's input and recurrent
 kernels are stacked so a step is one product per layer; the default family's embedding tables
-(token, duration and shift, and the position, meter and register ones of a checkpoint that has
-them) are multiplied into the first LSTM's kernel, so its input product becomes one row look-up
+(token, duration and shift, and the position, meter, register and part ones of a checkpoint that
+has them) are multiplied into the first LSTM's kernel, so its input product becomes one row look-up
 per input; the pitch-score table is multiplied into the token head; the paper family's
 BatchNormalizations (moving statistics) are multiplied into the Dense layer after each.
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from .network import ModelConfig
-from .presets import HEADS
 
 
 def numpy_inference(model, config: ModelConfig) -> "NumpyInference":
@@ -164,10 +163,10 @@ def embeddings_to_first_lstm_tables(weights: dict, config: ModelConfig, first_st
 
 
 def heads_to_one_dense(weights: dict, config: ModelConfig) -> tuple[tuple[np.ndarray, np.ndarray], list[int]]:
-    """The three heads (token with its pitch scores folded in, duration, shift) as one Dense layer,
-    and each head's width to split its output."""
+    """The heads (token with its pitch scores folded in, duration, shift, and the part of a model
+    with parts) as one Dense layer, and each head's width to split its output."""
     kernels, biases = [], []
-    for head in HEADS:
+    for head in config.family.heads(config):
         kernel, bias = weights[f"{head}_logits"]
         if head == "token" and config.pitch_features:
             query_kernel, query_bias = weights["pitch_query"]

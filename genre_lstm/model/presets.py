@@ -8,7 +8,11 @@ heads (token, duration, shift), the rhythm heads conditioned on the sampled toke
 ``metric_position`` it also sees where the step it predicts falls in its bar: embeddings of that
 position (grid units from the bar line) and of the bar's time signature join the sum. With
 ``range_conditioning`` it sees the piece's register at every step: embeddings of its lowest and
-highest pitch (in generation, the seed's).
+highest pitch (in generation, the seed's). With two or more ``parts`` every step also has a part:
+an embedding of its part joins the input sum, a fourth head predicts the next step's part, and the
+token, duration and shift heads are conditioned on that part (teacher-forced in training, sampled
+first in generation), as the rhythm heads are on the token: the compound events of the Multitrack
+Music Transformer, one field after another.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ HEADS = ("token", "duration", "shift")
 TEACHER_INPUTS = ("next_token", "next_duration")
 METRIC_INPUTS = ("position", "meter")  # of the step being predicted: known before it is sampled
 RANGE_INPUTS = ("low", "high")  # the piece's lowest and highest pitch (0 and 0: not known)
+PART = "part"  # the input and head of models with parts
+PART_TABLES = ("token_given_part", "duration_given_part", "shift_given_part")
+CONDITIONAL_TABLES = ("duration_given_token", "shift_given_token", "shift_given_duration") + PART_TABLES
 
 
 class Preset:
@@ -38,6 +45,10 @@ class Preset:
     def input_names(self, config: "ModelConfig") -> tuple[str, ...]:
         """The inference models' non-state inputs, in order."""
         raise NotImplementedError
+
+    def heads(self, config: "ModelConfig") -> tuple[str, ...]:
+        """The inference models' non-state outputs, in order."""
+        return self.output_names
 
     def sizes(self) -> dict:
         """The family's ModelConfig fields that differ from the dataclass defaults."""
@@ -106,8 +117,8 @@ class PaperPreset(Preset):
     def check(self, config: "ModelConfig") -> None:
         from ..errors import InvalidParameterError
 
-        if config.pitch_features or config.metric_position or config.range_conditioning:
-            raise InvalidParameterError("pitch features, metric positions and range conditioning are "
+        if config.pitch_features or config.metric_position or config.range_conditioning or config.has_parts:
+            raise InvalidParameterError("pitch features, metric positions, range conditioning and parts are "
                                         "default-preset options; the paper preset has none of them")
 
     def make_layers(self, config: "ModelConfig") -> dict:
@@ -186,7 +197,10 @@ class SequencePreset(Preset):
 
     def input_names(self, config: "ModelConfig") -> tuple[str, ...]:
         return (HEADS + (METRIC_INPUTS if config.metric_position else ())
-                + (RANGE_INPUTS if config.range_conditioning else ()))
+                + (RANGE_INPUTS if config.range_conditioning else ()) + ((PART,) if config.has_parts else ()))
+
+    def heads(self, config: "ModelConfig") -> tuple[str, ...]:
+        return HEADS + ((PART,) if config.has_parts else ())
 
     def sizes(self) -> dict:
         return {"metric_position": True}
@@ -240,6 +254,13 @@ class SequencePreset(Preset):
         if config.range_conditioning:
             for name in RANGE_INPUTS:
                 layers[f"{name}_embedding"] = keras.layers.Embedding(128, config.embed_dim, name=f"{name}_embedding")
+        if config.has_parts:
+            count = len(config.parts)
+            layers["part_embedding"] = keras.layers.Embedding(count, config.embed_dim, name="part_embedding")
+            layers["part_logits"] = keras.layers.Dense(count, name="part_logits")
+            for table, size in zip(PART_TABLES, (config.vocab_size, config.n_durations, config.n_shifts)):
+                layers[table] = keras.layers.Embedding(count, size, name=table)
+            layers["token_part_sum"] = keras.layers.Add(name="token_part_sum")
         layers["sum_embeddings"] = keras.layers.Add(name="sum_embeddings")
         layers["dropout"] = keras.layers.Dropout(config.dropout, name="dropout")
         return layers
@@ -247,7 +268,8 @@ class SequencePreset(Preset):
     def model_inputs(self, config: "ModelConfig", length, *, teacher: bool):
         import keras
 
-        names = self.input_names(config) + (TEACHER_INPUTS if teacher else ())
+        teachers = TEACHER_INPUTS + (("next_part",) if config.has_parts else ())
+        names = self.input_names(config) + (teachers if teacher else ())
         return {h: keras.Input((length,), dtype="int32", name=h) for h in names}
 
     def inference_inputs(self, config, length) -> list:
@@ -270,15 +292,20 @@ class SequencePreset(Preset):
             x = dropout(x)
         x, new_states = run_lstms(layers, len(config.units), x, states, one_step=one_step, between=dropout)
         if not training_graph:
-            x = x[:, -1, :]  # the rhythm terms of the sampled token are added by the sampler
-            return {head: self._head_logits(config, layers, head, x) for head in HEADS}, new_states
+            x = x[:, -1, :]  # the terms of the sampled part, token and duration are added by the sampler
+            return {head: self._head_logits(config, layers, head, x) for head in self.heads(config)}, new_states
+        given_part = [layers[table](inputs["next_part"]) for table in PART_TABLES] if config.has_parts else []
+        token = self._head_logits(config, layers, "token", x)
         outputs = {
-            "token": self._head_logits(config, layers, "token", x),
+            "token": layers["token_part_sum"]([token, given_part[0]]) if config.has_parts else token,
             "duration": layers["duration_sum"]([layers["duration_logits"](x),
-                                                layers["duration_given_token"](inputs["next_token"])]),
+                                                layers["duration_given_token"](inputs["next_token"]),
+                                                *given_part[1:2]]),
             "shift": layers["shift_sum"]([layers["shift_logits"](x), layers["shift_given_token"](inputs["next_token"]),
-                                          layers["shift_given_duration"](inputs["next_duration"])]),
+                                          layers["shift_given_duration"](inputs["next_duration"]), *given_part[2:]]),
         }
+        if config.has_parts:
+            outputs[PART] = layers["part_logits"](x)
         return outputs, new_states
 
     @staticmethod
@@ -293,7 +320,7 @@ class SequencePreset(Preset):
 
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
-                      loss={head: loss for head in HEADS})
+                      loss={head: loss for head in self.heads(config)})
 
     def feed(self, config, tokens, durations, shifts, conditions=None) -> list:
         import numpy as np
@@ -311,7 +338,8 @@ class SequencePreset(Preset):
 
         zeros = np.zeros_like(tokens)
         inputs = dict(zip(self.input_names(config), self.feed(config, tokens, durations, shifts)))
-        out = model.predict({**inputs, "next_token": zeros, "next_duration": zeros}, verbose=0)
+        teachers = {"next_token": zeros, "next_duration": zeros, **({"next_part": zeros} if config.has_parts else {})}
+        out = model.predict({**inputs, **teachers}, verbose=0)
         return np.asarray(out["token"][:, -1])
 
 

@@ -6,7 +6,9 @@ unit, then (vocabularies of version 2) every eighth note up to four whole notes,
 notes; version 1 vocabularies stop at a whole note. Id 0 is the end-of-piece token and id 1 stands
 for any chord too rare to get its own id (scored by a back-off, never sampled). A token outside
 the vocabulary is mapped to the nearest one, after moving the seed by octaves into the genre's
-range. A step's place in its bar becomes two more: its position class and its meter class.
+range. A step's place in its bar becomes two more: its position class and its meter class, and its
+part one more (its index into the checkpoint's parts). Tokens are the pitch sets of single parts
+when a model has parts, so a vocabulary of an ensemble is that of its voices, not of its chords.
 """
 
 from __future__ import annotations
@@ -69,9 +71,10 @@ class EncodedPiece:
     meters: np.ndarray | None = None
     lows: np.ndarray | None = None  # the piece's lowest pitch at every step
     highs: np.ndarray | None = None  # and its highest
+    parts: np.ndarray | None = None  # each step's part
 
     def __post_init__(self) -> None:
-        for name in ("positions", "meters", "lows", "highs"):
+        for name in ("positions", "meters", "lows", "highs", "parts"):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros_like(self.tokens))
 
@@ -137,6 +140,10 @@ class Vocabulary:
         pitches = [p for pitch_set in self._pitch_sets for p in pitch_set]
         return (min(pitches), max(pitches)) if pitches else (60, 60)
 
+    def has(self, pitches: tuple[int, ...]) -> bool:
+        """Whether this exact pitch set has a token of its own."""
+        return pitches_to_token(pitches) in self._index
+
     def id_of(self, pitches: tuple[int, ...], *, exact: bool = False) -> int:
         """Id of a pitch set; an unknown set maps to the nearest token (or RARE_ID when ``exact``)."""
         found = self._index.get(pitches_to_token(pitches))
@@ -196,22 +203,24 @@ class Vocabulary:
         meters = np.array([meter_class(s.meter) for s in steps], dtype=np.int32)
         pitches = [p for s in steps for p in s.pitches] or [0]
         lows, highs = (np.full(len(steps), edge(pitches), dtype=np.int32) for edge in (min, max))
-        return EncodedPiece(tokens, durations, shifts, positions, meters, lows, highs)
+        parts = np.array([s.part for s in steps], dtype=np.int32)
+        return EncodedPiece(tokens, durations, shifts, positions, meters, lows, highs, parts)
 
-    def encode_seed(self, steps: list[Step]) -> EncodedPiece:
-        """Encode a user's seed: moved by octaves into this vocabulary's range, then mapped to nearest."""
-        return self.encode(transpose_into_range(steps, self.pitch_range))
+    def encode_seed(self, steps: list[Step], *, unmoved: frozenset[int] = frozenset()) -> EncodedPiece:
+        """Encode a user's seed: moved by octaves into this vocabulary's range (its ``unmoved`` parts,
+        drums, stay), then mapped to nearest."""
+        return self.encode(transpose_into_range(steps, self.pitch_range, unmoved=unmoved))
 
-    def decode(self, tokens, durations, shifts) -> list[Step]:
+    def decode(self, tokens, durations, shifts, parts=None) -> list[Step]:
         """Ids -> steps, stopping at the first end-of-piece token; rare ids are skipped."""
         steps = []
-        for token, duration, shift in zip(tokens, durations, shifts):
+        for index, (token, duration, shift) in enumerate(zip(tokens, durations, shifts)):
             if int(token) == END_ID:
                 break
             if int(token) == RARE_ID:
                 continue
             steps.append(Step(self._pitch_sets[int(token)], self.class_to_duration(duration),
-                              self.class_to_shift(shift)))
+                              self.class_to_shift(shift), part=0 if parts is None else int(parts[index])))
         return steps
 
     def to_json(self) -> dict:
@@ -249,19 +258,24 @@ def bar_units_of(meter: tuple[int, int] | None) -> int:
     return meter_to_units(meter or (4, 4))
 
 
-def transpose_steps(steps: list[Step], semitones: int) -> list[Step]:
-    """All pitches moved by ``semitones``; notes pushed outside 0..127 are dropped."""
+def transpose_steps(steps: list[Step], semitones: int, *, unmoved: frozenset[int] = frozenset()) -> list[Step]:
+    """All pitches moved by ``semitones`` (but those of the ``unmoved`` parts: drum keys are
+    instruments, not pitches); notes pushed outside 0..127 are dropped."""
     moved = []
     for step in steps:
-        pitches = tuple(p + semitones for p in step.pitches if 0 <= p + semitones <= 127)
+        shift = 0 if step.part in unmoved else semitones
+        pitches = tuple(p + shift for p in step.pitches if 0 <= p + shift <= 127)
         if pitches:
             moved.append(replace(step, pitches=pitches))
+        elif moved:  # the dropped step's gap stays in the piece
+            moved[-1] = replace(moved[-1], shift=moved[-1].shift + step.shift)
     return moved
 
 
-def transpose_into_range(steps: list[Step], pitch_range: tuple[int, int]) -> list[Step]:
-    """Move a piece by whole octaves so its median pitch falls inside ``pitch_range``."""
-    pitches = sorted(p for step in steps for p in step.pitches)
+def transpose_into_range(steps: list[Step], pitch_range: tuple[int, int], *,
+                         unmoved: frozenset[int] = frozenset()) -> list[Step]:
+    """Move a piece by whole octaves so its median pitch (``unmoved`` parts left out) falls inside ``pitch_range``."""
+    pitches = sorted(p for step in steps if step.part not in unmoved for p in step.pitches)
     if not pitches:
         return steps
     low, high = pitch_range
@@ -270,4 +284,4 @@ def transpose_into_range(steps: list[Step], pitch_range: tuple[int, int]) -> lis
         octaves += 1
     while median + 12 * octaves > high and octaves > -10:
         octaves -= 1
-    return transpose_steps(steps, 12 * octaves) if octaves else steps
+    return transpose_steps(steps, 12 * octaves, unmoved=unmoved) if octaves else steps

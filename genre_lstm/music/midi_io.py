@@ -12,7 +12,7 @@ import os
 import struct
 from collections import defaultdict, deque
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 from ..errors import MusicReadError, MusicTooLargeError, MusicWriteError
 from .events import (
@@ -20,11 +20,17 @@ from .events import (
     GRID,
     MAX_DURATION_UNITS,
     MAX_SHIFT_UNITS,
+    Music,
+    Part,
     Step,
+    json_to_parts,
     meter_to_units,
+    parts_to_json,
+    regroup_steps,
     quarters_to_units,
     rows_to_steps,
     steps_duration_quarters,
+    steps_to_part_indices,
     steps_to_positions,
     steps_to_rows,
 )
@@ -35,6 +41,9 @@ MAX_SCORE_BYTES = 8 * 1024 * 1024
 SEED_PARSE_TIMEOUT_S = 20.0  # music21 parsing of an uploaded score runs in a child process this long at most
 DRUM_CHANNEL = 9  # General MIDI channel 10, zero-based
 TICKS_PER_BEAT = 480  # written files: divisible by GRID, so grid positions are exact
+MAX_PARTS = 16  # parts read from one file (a MIDI file has 16 channels)
+VOCAL_NAMES = ("soprano", "alto", "tenor", "bass", "cantus", "altus", "bassus", "quintus", "sextus", "voice")
+CHOIR_PROGRAM = 52  # a score's voice with no instrument of its own sings as General MIDI's Choir Aahs
 MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 SCORE_SUFFIXES = (".abc", ".xml", ".musicxml", ".mxl", ".krn", ".mei", ".rntxt")
 ABC_TUNES_PER_PART = 50  # an ABC book is parsed in parts of this many tunes, so workers can share one file
@@ -46,8 +55,8 @@ def _mido_failures() -> tuple[type[BaseException], ...]:
     return (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct.error, KeySignatureError)
 
 
-def music_file_to_pieces(path: str | os.PathLike, *, timeout: float | None = None) -> list[list[Step]]:
-    """Every piece in a MIDI, ABC or MusicXML file as steps (an ABC file can hold many tunes).
+def music_file_to_music(path: str | os.PathLike, *, timeout: float | None = None) -> list[Music]:
+    """Every piece in a MIDI, ABC or MusicXML file with its parts (an ABC file can hold many tunes).
 
     With ``timeout``, a score format is parsed in a child process that is killed after that many
     seconds (MIDI needs no guard: its size and note limits bound the work).
@@ -55,7 +64,7 @@ def music_file_to_pieces(path: str | os.PathLike, *, timeout: float | None = Non
     path = Path(path)
     _check_readable(path)
     if _looks_like_midi(path):
-        return [midi_file_to_steps(path)]
+        return [midi_file_to_music(path)]
     if path.suffix.lower() in MIDI_SUFFIXES:
         raise MusicReadError(f"{path.name}: not a MIDI file (it has no MThd header)")
     if path.suffix.lower() not in SCORE_SUFFIXES:
@@ -63,26 +72,54 @@ def music_file_to_pieces(path: str | os.PathLike, *, timeout: float | None = Non
             f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
             f"use MIDI ({', '.join(MIDI_SUFFIXES)}), ABC or MusicXML"
         )
-    return score_file_to_pieces(path) if timeout is None else _score_file_to_pieces_guarded(path, timeout)
+    return score_file_to_music(path) if timeout is None else _score_file_to_music_guarded(path, timeout)
 
 
-def music_file_to_steps(path: str | os.PathLike, *, timeout: float | None = SEED_PARSE_TIMEOUT_S) -> list[Step]:
-    """The first piece of a music file that has notes, as steps (used for seeds, so guarded)."""
-    for piece in music_file_to_pieces(path, timeout=timeout):
-        if piece:
-            return piece
+def music_file_to_pieces(path: str | os.PathLike, *, timeout: float | None = None) -> list[list[Step]]:
+    """Every piece in a music file as one line of steps (its pitched parts merged, drums dropped)."""
+    pieces = [music_to_single_line(music) for music in music_file_to_music(path, timeout=timeout)]
+    return [piece for piece in pieces if piece]
+
+
+def seed_file_to_music(path: str | os.PathLike, *, timeout: float | None = SEED_PARSE_TIMEOUT_S) -> Music:
+    """The first piece of a music file that has notes, with its parts (used for seeds, so guarded)."""
+    for music in music_file_to_music(path, timeout=timeout):
+        if music.steps:
+            return music
     raise MusicReadError(f"{Path(path).name}: no pitched notes found")
 
 
+def music_file_to_steps(path: str | os.PathLike, *, timeout: float | None = SEED_PARSE_TIMEOUT_S) -> list[Step]:
+    """The first piece of a music file that has pitched notes, as one line of steps."""
+    for piece in music_file_to_pieces(path, timeout=timeout):
+        return piece
+    raise MusicReadError(f"{Path(path).name}: no pitched notes found")
+
+
+def music_to_single_line(music: Music) -> list[Step]:
+    """A piece as one line: its pitched parts merged into part 0, drums dropped."""
+    drums = {index for index, part in enumerate(music.parts) if part.is_drums}
+    return regroup_steps(music.steps, [None if step.part in drums else 0 for step in music.steps])
+
+
 def midi_file_to_steps(path: str | os.PathLike) -> list[Step]:
-    """Read a MIDI file (type 0, 1 or 2) into steps: pitched tracks merged, drums dropped."""
+    """Read a MIDI file (type 0, 1 or 2) into one line of steps: pitched tracks merged, drums dropped."""
+    steps = music_to_single_line(midi_file_to_music(path))
+    if not steps:
+        raise MusicReadError(f"{Path(path).name}: no pitched notes (empty, only drums or only meta events)")
+    return steps
+
+
+def midi_file_to_music(path: str | os.PathLike) -> Music:
+    """Read a MIDI file (type 0, 1 or 2) with its parts: one part per track and channel that has
+    notes, playing the program set on that channel before its first note; channel 10 is drums."""
     path = Path(path)
-    return _midi_to_steps(_open_midi(path), path.name)
+    return _midi_to_music(_open_midi(path), path.name)
 
 
-def midi_bytes_to_steps(data: bytes, name: str) -> list[Step]:
-    """A MIDI file held in memory (a music lump of a Doom WAD, say) into steps, exactly as
-    ``midi_file_to_steps`` reads the same bytes from a file; ``name`` labels its errors."""
+def midi_bytes_to_music(data: bytes, name: str) -> Music:
+    """A MIDI file held in memory (a music lump of a Doom WAD, say) with its parts, exactly as
+    ``midi_file_to_music`` reads the same bytes from a file; ``name`` labels its errors."""
     import io
 
     import mido
@@ -95,19 +132,29 @@ def midi_bytes_to_steps(data: bytes, name: str) -> list[Step]:
         midi = mido.MidiFile(file=io.BytesIO(data), clip=True)
     except _mido_failures() as error:
         raise MusicReadError(f"{name}: damaged MIDI file ({_short(error)})") from error
-    return _midi_to_steps(midi, name)
+    return _midi_to_music(midi, name)
 
 
-def _midi_to_steps(midi, name: str) -> list[Step]:
-    """A parsed ``mido.MidiFile`` into steps, placed in the bars of its time signatures."""
+def midi_bytes_to_steps(data: bytes, name: str) -> list[Step]:
+    """A MIDI file held in memory as one line of steps, exactly as ``midi_file_to_steps`` reads
+    the same bytes from a file."""
+    steps = music_to_single_line(midi_bytes_to_music(data, name))
+    if not steps:
+        raise MusicReadError(f"{name}: no pitched notes (empty, only drums or only meta events)")
+    return steps
+
+
+def _midi_to_music(midi, name: str) -> Music:
+    """A parsed ``mido.MidiFile`` with its parts, placed in the bars of its time signatures."""
     if midi.ticks_per_beat <= 0:
         raise MusicReadError(f"{name}: invalid MIDI timing (SMPTE or zero ticks per beat)")
-    notes = _midi_notes(midi, name)
+    notes, parts = _midi_notes(midi, name)
     if not notes:
-        raise MusicReadError(f"{name}: no pitched notes (empty, only drums or only meta events)")
+        raise MusicReadError(f"{name}: no notes (empty, or only meta events)")
     beat = float(midi.ticks_per_beat)
     bars = [(tick / beat, meter) for tick, meter in _midi_meters(midi)]
-    return notes_to_steps(((start / beat, length / beat, pitch) for start, length, pitch in notes), bars)
+    return Music(notes_to_steps(((start / beat, length / beat, pitch, part) for start, length, pitch, part in notes),
+                                bars), parts)
 
 
 def midi_file_events(path: str | os.PathLike) -> list[tuple[float, str, int, int, int]]:
@@ -139,32 +186,33 @@ def midi_file_events(path: str | os.PathLike) -> list[tuple[float, str, int, int
     return events
 
 
-def notes_to_steps(notes: Iterable[tuple[float, float, int]],
+def notes_to_steps(notes: Iterable[tuple],
                    bars: list[tuple[float, tuple[int, int]]] = ((0.0, COMMON_TIME),)) -> list[Step]:
-    """(onset, length, pitch) in quarter notes -> steps on the grid; notes sharing an onset form a chord.
+    """(onset, length, pitch[, part]) in quarter notes -> steps on the grid; a part's notes sharing
+    an onset form a chord; steps run by onset, then part (a zero gap between parts at one onset).
 
     ``bars``: (a bar line in quarter notes, the time signature from there on), in time order; each
     step's position is counted from the last bar line at or before it, in whole bars of its meter.
     """
-    chords: dict[int, dict[int, int]] = defaultdict(dict)
-    for onset, length, pitch in notes:
+    chords: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for onset, length, pitch, *part in notes:
         if not 0 <= pitch <= 127:
             continue
-        at = round(onset * GRID)
+        key = (round(onset * GRID), part[0] if part else 0)
         units = quarters_to_units(length, lowest=1, highest=MAX_DURATION_UNITS)
-        chords[at][pitch] = max(units, chords[at].get(pitch, 0))
-    onsets = sorted(chords)
+        chords[key][pitch] = max(units, chords[key].get(pitch, 0))
+    keys = sorted(chords)
     lines = [(round(line * GRID), meter) for line, meter in bars] or [(0, COMMON_TIME)]
     steps, current = [], 0
-    for index, at in enumerate(onsets):
+    for index, (at, part) in enumerate(keys):
         while current + 1 < len(lines) and lines[current + 1][0] <= at:
             current += 1
         line, meter = lines[current]
-        duration = max(chords[at].values())
-        gap = onsets[index + 1] - at if index + 1 < len(onsets) else duration
+        duration = max(chords[(at, part)].values())
+        gap = keys[index + 1][0] - at if index + 1 < len(keys) else duration
         shift = min(gap, MAX_SHIFT_UNITS)
-        steps.append(Step(tuple(sorted(chords[at])), duration / GRID, shift / GRID,
-                          (at - line) % meter_to_units(meter), meter))
+        steps.append(Step(tuple(sorted(chords[(at, part)])), duration / GRID, shift / GRID,
+                          (at - line) % meter_to_units(meter), meter, part))
     return steps
 
 
@@ -175,38 +223,62 @@ def steps_to_midi_file(
     tempo_bpm: float = 100.0,
     program: int = 0,
     text: Mapping[str, object] | None = None,
+    parts: Sequence[Part] | None = None,
 ) -> Path:
-    """Write steps as a type-1 MIDI file: one track, the tempo, the steps' time signatures, a GM
-    program and text meta events. The file starts at a bar line: a first step in mid-bar follows a
-    pickup rest, so every bar line of a notation program falls on the music's own."""
+    """Write steps as a type-1 MIDI file: one track per part that has notes, playing its program on
+    a channel of its own (drums on channel 10); the first track also holds the tempo, the steps'
+    time signatures and text meta events. Without ``parts``, one track plays ``program``. The file
+    starts at a bar line: a first step in mid-bar follows a pickup rest, so every bar line of a
+    notation program falls on the music's own."""
     import mido
 
     path = Path(path)
     if not 4 <= tempo_bpm <= 1000:  # MIDI cannot store a quarter note longer than 16.7 s
         raise MusicWriteError(f"tempo {tempo_bpm} BPM is outside 4..1000")
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo_bpm), time=0))
-    for key, value in (text or {}).items():
-        track.append(mido.MetaMessage("text", text=_latin1(f"{key}={value}"), time=0))
-    track.append(mido.Message("program_change", program=int(program) % 128, channel=0, time=0))
-    timed = [(tick, 0, mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1]))
-             for tick, meter in steps_to_meter_ticks(steps)]
-    timed += [(tick, 1, mido.Message(kind, note=pitch, velocity=velocity))
-              for tick, kind, pitch, velocity in steps_to_note_ticks(steps)]
-    now = 0
-    for tick, _, message in sorted(timed, key=lambda item: (item[0], item[1])):
-        track.append(message.copy(time=tick - now))
-        now = tick
-    end = _pickup_ticks(steps) + round(steps_duration_quarters(steps) * TICKS_PER_BEAT)
-    track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
+    parts = tuple(parts) if parts else (Part("melody", program),)
+    sounding = sorted({s.part for s in steps if s.part < len(parts)}) or [0]
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
-    midi.tracks.append(track)
+    end = _pickup_ticks(steps) + round(steps_duration_quarters(steps) * TICKS_PER_BEAT)
+    for index in sounding:
+        part, channel = parts[index], part_channels(parts)[index]
+        track = mido.MidiTrack()
+        timed = []
+        if index == sounding[0]:
+            track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo_bpm), time=0))
+            for key, value in (text or {}).items():
+                track.append(mido.MetaMessage("text", text=_latin1(f"{key}={value}"), time=0))
+            timed = [(tick, 0, mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1]))
+                     for tick, meter in steps_to_meter_ticks(steps)]
+        if len(parts) > 1:
+            track.append(mido.MetaMessage("track_name", name=_latin1(part.name), time=0))
+        track.append(mido.Message("program_change", program=int(part.program) % 128, channel=channel, time=0))
+        timed += [(tick, 1, mido.Message(kind, note=pitch, velocity=velocity, channel=channel))
+                  for tick, kind, pitch, velocity in steps_to_note_ticks(steps, part=index if len(parts) > 1 else None)]
+        now = 0
+        for tick, _, message in sorted(timed, key=lambda item: (item[0], item[1])):
+            track.append(message.copy(time=tick - now))
+            now = tick
+        track.append(mido.MetaMessage("end_of_track", time=max(0, end - now)))
+        midi.tracks.append(track)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         midi.save(str(path))
     except (OSError, ValueError) as error:
         raise MusicWriteError(f"cannot write {path}: {error}") from error
     return path
+
+
+def part_channels(parts: Sequence[Part]) -> list[int]:
+    """The MIDI channel of each part: drums on channel 10 (index 9), pitched parts on the others in order."""
+    pitched = [channel for channel in range(16) if channel != DRUM_CHANNEL]
+    channels, used = [], 0
+    for part in parts:
+        if part.is_drums:
+            channels.append(DRUM_CHANNEL)
+        else:
+            channels.append(pitched[used % len(pitched)])
+            used += 1
+    return channels
 
 
 def _pickup_ticks(steps: list[Step]) -> int:
@@ -228,23 +300,27 @@ def steps_to_meter_ticks(steps: list[Step]) -> list[tuple[int, tuple[int, int]]]
     return changes or [(0, COMMON_TIME)]
 
 
-def steps_to_note_ticks(steps: list[Step]) -> list[tuple[int, str, int, int]]:
-    """(tick, 'note_on'/'note_off', pitch, velocity) of every note, time-ordered (offs before ons at a
-    tick); a re-struck key ends the earlier note. The one place that decides what a step sounds like
-    and where: the first step at its position in its bar, after a pickup rest."""
+def steps_to_note_ticks(steps: list[Step], *, part: int | None = None) -> list[tuple[int, str, int, int]]:
+    """(tick, 'note_on'/'note_off', pitch, velocity) of every note (of one ``part``, else of all),
+    time-ordered (offs before ons at a tick); a key re-struck in its part ends the earlier note. The
+    one place that decides what a step sounds like and where: the first step at its position in its
+    bar, after a pickup rest."""
     starts, onset = [], _pickup_ticks(steps) / TICKS_PER_BEAT
     for step in steps:
         starts.append(round(onset * TICKS_PER_BEAT))
         onset += step.shift
     ends = [dict() for _ in steps]
-    next_start: dict[int, int] = {}
+    next_start: dict[tuple[int, int], int] = {}
     for index in range(len(steps) - 1, -1, -1):
         own_end = starts[index] + max(1, round(steps[index].duration * TICKS_PER_BEAT))
         for pitch in steps[index].pitches:
-            ends[index][pitch] = min(own_end, next_start.get(pitch, own_end))
-            next_start[pitch] = starts[index]
+            key = (steps[index].part, pitch)
+            ends[index][pitch] = min(own_end, next_start.get(key, own_end))
+            next_start[key] = starts[index]
     timed = []  # (tick, order, kind, pitch, velocity): offs sort before ons at the same tick
     for index, step in enumerate(steps):
+        if part is not None and step.part != part:
+            continue
         velocity = _velocity(step, starts[index] / TICKS_PER_BEAT)
         for pitch in step.pitches:
             timed.append((starts[index], 1, "note_on", pitch, velocity))
@@ -254,15 +330,22 @@ def steps_to_note_ticks(steps: list[Step]) -> list[tuple[int, str, int, int]]:
 
 
 def steps_to_events(steps: list[Step], *, tempo_bpm: float = 100.0, program: int = 0,
-                    ) -> list[tuple[float, str, int, int, int]]:
+                    parts: Sequence[Part] | None = None) -> list[tuple[float, str, int, int, int]]:
     """What ``midi_file_events`` reads back from ``steps_to_midi_file(steps, ...)``, without the file:
     for rendering while the steps are still being made."""
     import mido
 
     seconds_per_tick = mido.bpm2tempo(tempo_bpm) / 1e6 / TICKS_PER_BEAT
-    events = [(0.0, "program_change", 0, int(program) % 128, 0)]
-    events += [(tick * seconds_per_tick, kind, 0, pitch, velocity) for tick, kind, pitch, velocity in steps_to_note_ticks(steps)]
-    return events
+    if not parts or len(parts) == 1:
+        played = parts[0].program if parts else program
+        events = [(0.0, "program_change", 0, int(played) % 128, 0)]
+        return events + [(tick * seconds_per_tick, kind, 0, pitch, velocity)
+                         for tick, kind, pitch, velocity in steps_to_note_ticks(steps)]
+    channels = part_channels(parts)
+    events = [(0.0, "program_change", channels[i], int(part.program) % 128, 0) for i, part in enumerate(parts)]
+    notes = [(tick * seconds_per_tick, kind, channels[i], pitch, velocity)
+             for i in range(len(parts)) for tick, kind, pitch, velocity in steps_to_note_ticks(steps, part=i)]
+    return events + sorted(notes, key=lambda event: (event[0], event[1] != "note_off"))
 
 
 def steps_to_muspy(steps: list[Step], folder: str | os.PathLike):
@@ -290,7 +373,12 @@ def midi_file_text(path: str | os.PathLike) -> dict[str, str]:
 
 
 def score_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
-    """Parse ABC, MusicXML or another music21 format; an opus gives one piece per score."""
+    """Parse ABC, MusicXML or another music21 format into single lines; one per score of an opus."""
+    return [music_to_single_line(music) for music in score_file_to_music(path)]
+
+
+def score_file_to_music(path: str | os.PathLike) -> list[Music]:
+    """Parse ABC, MusicXML or another music21 format with its parts; an opus gives one piece per score."""
     from music21 import converter, stream
 
     path = Path(path)
@@ -299,7 +387,7 @@ def score_file_to_pieces(path: str | os.PathLike) -> list[list[Step]]:
         parsed = converter.parse(str(path), forceSource=True)
     except Exception as error:  # music21 raises many unrelated types on bad input
         raise MusicReadError(f"{path.name}: cannot parse as {path.suffix or 'music'} ({_short(error)})") from error
-    pieces = _scores_to_pieces(path, list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed])
+    pieces = _scores_to_music(path, list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed])
     if not pieces:
         raise MusicReadError(no_notes_message(path))
     return pieces
@@ -310,25 +398,25 @@ def no_notes_message(path: Path) -> str:
     return f"{path.name}: no pitched notes found"
 
 
-def _scores_to_pieces(path: Path, scores: list) -> list[list[Step]]:
-    """The non-empty pieces of parsed music21 scores."""
+def _scores_to_music(path: Path, scores: list) -> list[Music]:
+    """The non-empty pieces of parsed music21 scores, with their parts."""
     try:
-        pieces = [stream_to_steps(score) for score in scores]
+        pieces = [stream_to_music(score) for score in scores]
     except Exception as error:
         raise MusicReadError(f"{path.name}: cannot read its notes ({_short(error)})") from error
-    return [piece for piece in pieces if piece]
+    return [piece for piece in pieces if piece.steps]
 
 
 def abc_book_parts(path: str | os.PathLike) -> int:
-    """How many parts ``abc_book_part_to_pieces`` reads ``path`` in: 1 unless it is an ABC book
+    """How many parts ``abc_book_part_to_music`` reads ``path`` in: 1 unless it is an ABC book
     whose tunes can be parsed apart with the same result as the whole file."""
     return len(_abc_book_texts(Path(path))) or 1
 
 
-def abc_book_part_to_pieces(path: str | os.PathLike, part: int) -> list[list[Step]]:
-    """The pieces of one part of an ABC book (the file's header, then ``ABC_TUNES_PER_PART`` tunes).
+def abc_book_part_to_music(path: str | os.PathLike, part: int) -> list[Music]:
+    """The pieces (with their parts) of one part of an ABC book (the file's header, then ``ABC_TUNES_PER_PART`` tunes).
 
-    Concatenated in part order, the parts give ``score_file_to_pieces(path)``: music21 parses an
+    Concatenated in part order, the parts give ``score_file_to_music(path)``: music21 parses an
     ABC book tune by tune with the header in front of each, in order of reference number, and a
     book is only split when its reference numbers are unique and increasing. A part may hold no
     notes (an empty list); the caller decides whether the whole file had any.
@@ -344,7 +432,7 @@ def abc_book_part_to_pieces(path: str | os.PathLike, part: int) -> list[list[Ste
         parsed = converter.parseData(texts[part], format="abc")
     except Exception as error:  # music21 raises many unrelated types on bad input
         raise MusicReadError(f"{path.name}: cannot parse as .abc ({_short(error)})") from error
-    return _scores_to_pieces(path, list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed])
+    return _scores_to_music(path, list(parsed.scores) if isinstance(parsed, stream.Opus) else [parsed])
 
 
 def _abc_book_texts(path: Path) -> list[str]:
@@ -369,8 +457,8 @@ def _abc_book_texts(path: Path) -> list[str]:
     return [header + text[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-def _score_file_to_pieces_guarded(path: Path, timeout: float) -> list[list[Step]]:
-    """``score_file_to_pieces`` in a child process (forked from a clean fork server), killed after
+def _score_file_to_music_guarded(path: Path, timeout: float) -> list[Music]:
+    """``score_file_to_music`` in a child process (forked from a clean fork server), killed after
     ``timeout`` seconds; results come back as JSON."""
     import json
     import multiprocessing
@@ -394,16 +482,30 @@ def _score_file_to_pieces_guarded(path: Path, timeout: float) -> list[list[Step]
         receive.close()
     if "error" in reply:
         raise (MusicTooLargeError if reply.get("too_large") else MusicReadError)(reply["error"])
-    positions = reply.get("positions") or [None] * len(reply["pieces"])
-    return [rows_to_steps(piece, where) for piece, where in zip(reply["pieces"], positions)]
+    return music_from_json(reply)
+
+
+def music_to_json(pieces: list[Music]) -> dict:
+    """Pieces in the JSON form of caches and child-process replies (rows, positions, parts)."""
+    return {"pieces": [steps_to_rows(m.steps) for m in pieces],
+            "positions": [steps_to_positions(m.steps) for m in pieces],
+            "step_parts": [steps_to_part_indices(m.steps) for m in pieces],
+            "parts": [parts_to_json(m.parts) for m in pieces]}
+
+
+def music_from_json(data: dict) -> list[Music]:
+    """Inverse of ``music_to_json`` (entries written before parts or positions were kept have none)."""
+    count = len(data["pieces"])
+    positions, indices, parts = (data.get(key) or [None] * count for key in ("positions", "step_parts", "parts"))
+    return [Music(rows_to_steps(rows, where, which), json_to_parts(own))
+            for rows, where, which, own in zip(data["pieces"], positions, indices, parts)]
 
 
 def _parse_for_parent(path: str, send) -> None:
     import json
 
     try:
-        pieces = score_file_to_pieces(path)
-        reply = {"pieces": [steps_to_rows(p) for p in pieces], "positions": [steps_to_positions(p) for p in pieces]}
+        reply = music_to_json(score_file_to_music(path))
     except MusicReadError as error:
         reply = {"error": str(error), "too_large": isinstance(error, MusicTooLargeError)}
     send.send_bytes(json.dumps(reply).encode("utf-8"))
@@ -411,21 +513,40 @@ def _parse_for_parent(path: str, send) -> None:
 
 
 def stream_to_steps(score) -> list[Step]:
-    """A music21 stream (all parts merged, ties joined, grace notes dropped) as steps, placed in the
-    bars of its first part's measures."""
+    """A music21 stream as one line of steps (all parts merged)."""
+    return music_to_single_line(stream_to_music(score))
+
+
+def stream_to_music(score) -> Music:
+    """A music21 stream with its parts (ties joined, grace notes dropped) as steps, placed in the
+    bars of its first part's measures; a stream without parts is one part."""
+    from music21 import stream
+
     bars = _score_bars(score)
-    flat = score.stripTies().flatten()
-    notes = []
-    for element in flat.notes:
-        length = float(element.duration.quarterLength)
-        if length <= 0 or not hasattr(element, "pitches"):
-            continue  # grace notes and unpitched percussion
-        onset = float(element.offset)
-        for pitch in element.pitches:
-            notes.append((onset, length, int(pitch.midi)))
+    tied = score.stripTies()
+    sections = list(tied.parts)[:MAX_PARTS] if isinstance(tied, stream.Score) and tied.parts else [tied]
+    notes, parts = [], []
+    for index, section in enumerate(sections):
+        start = float(section.getOffsetBySite(tied)) if section is not tied else 0.0
+        for element in section.flatten().notes:
+            length = float(element.duration.quarterLength)
+            if length <= 0 or not hasattr(element, "pitches"):
+                continue  # grace notes and unpitched percussion
+            notes.extend((start + float(element.offset), length, int(pitch.midi), index) for pitch in element.pitches)
+        parts.append(_score_part(section, index))
     if len(notes) > MAX_NOTES:
         raise MusicTooLargeError(f"{len(notes)} notes (the limit is {MAX_NOTES})")
-    return notes_to_steps(notes, bars)
+    return Music(notes_to_steps(notes, bars), tuple(parts))
+
+
+def _score_part(section, index: int) -> Part:
+    """A score part's name and program: its instrument's, a choir for a named voice, else a piano."""
+    name = str(getattr(section, "partName", None) or f"Part {index + 1}")
+    instrument = section.getInstrument(returnDefault=False) if hasattr(section, "getInstrument") else None
+    program = getattr(instrument, "midiProgram", None)
+    if program is None:
+        program = CHOIR_PROGRAM if any(word in name.lower() for word in VOCAL_NAMES) else 0
+    return Part(name, int(program))
 
 
 def _score_bars(score) -> list[tuple[float, tuple[int, int]]]:
@@ -497,28 +618,51 @@ def _open_midi(path: Path):
         raise MusicReadError(f"{path.name}: damaged MIDI file ({_short(error)})") from error
 
 
-def _midi_notes(midi, name: str) -> list[tuple[int, int, int]]:
-    """(start tick, length in ticks, pitch) of every pitched note; drums and meta events skipped."""
+def _midi_notes(midi, name: str) -> tuple[list[tuple[int, int, int, int]], tuple[Part, ...]]:
+    """(start tick, length in ticks, pitch, part) of every note, and the parts: one per track and
+    channel with notes (at most ``MAX_PARTS``, the first to sound), named by its track and playing
+    the program last set on its channel before its first note."""
     note_ons = sum(1 for track in midi.tracks for m in track if m.type == "note_on" and m.velocity)
     if note_ons > MAX_NOTES:
         raise MusicTooLargeError(f"{name}: {note_ons} notes (the limit is {MAX_NOTES})")
-    notes = []
-    for track in midi.tracks:
+    found: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+    programs: dict[tuple[int, int], int] = {}
+    names: dict[int, str] = {}
+    for number, track in enumerate(midi.tracks):
         sounding: dict[tuple[int, int], deque[int]] = defaultdict(deque)
+        program = [0] * 16
         tick = 0
         for message in track:
             tick += message.time
-            if message.type not in ("note_on", "note_off") or message.channel == DRUM_CHANNEL:
+            if message.type == "track_name" and message.name.strip():
+                names.setdefault(number, message.name.strip())
+            elif message.type == "program_change":
+                program[message.channel] = message.program
+            if message.type not in ("note_on", "note_off"):
                 continue
             key = (message.channel, message.note)
             if message.type == "note_on" and message.velocity > 0:
                 sounding[key].append(tick)
+                programs.setdefault((number, message.channel), program[message.channel])
             elif sounding[key]:  # the earliest sounding copy ends first
                 start = sounding[key].popleft()
-                notes.append((start, tick - start, message.note))
-        for (_, pitch), starts in sounding.items():  # never released: ends with its track
-            notes.extend((start, tick - start, pitch) for start in starts)
-    return notes
+                found[(number, message.channel)].append((start, tick - start, message.note))
+        for (channel, pitch), starts in sounding.items():  # never released: ends with its track
+            found[(number, channel)].extend((start, tick - start, pitch) for start in starts)
+    groups = sorted(found, key=lambda group: (min(start for start, _, _ in found[group]), group))[:MAX_PARTS]
+    groups.sort()
+    parts = tuple(_midi_part(names.get(number), channel, programs[(number, channel)])
+                  for number, channel in groups)
+    notes = [(start, length, pitch, index) for index, group in enumerate(groups) for start, length, pitch in found[group]]
+    return notes, parts
+
+
+def _midi_part(track_name: str | None, channel: int, program: int) -> Part:
+    """A MIDI file's part: drums on channel 10, else its program; named by its track, else its instrument."""
+    from .instruments import GM_PROGRAMS
+
+    drums = channel == DRUM_CHANNEL
+    return Part(track_name or ("Drums" if drums else GM_PROGRAMS[program]), 0 if drums else program, drums)
 
 
 def _midi_meters(midi) -> list[tuple[int, tuple[int, int]]]:

@@ -17,12 +17,13 @@ import threading
 import wave
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from ..environment import SOUNDFONT
 from ..errors import RenderError
-from .events import Step
+from .events import Part, Step
 from .midi_io import midi_file_events, steps_to_events
 from .stream import GrowingFile, PieceAudio
 
@@ -113,9 +114,11 @@ class StepsRenderer:
     so with a ``stream`` file its opening is encoded (and can be heard) while sampling goes on.
     """
 
-    def __init__(self, *, tempo_bpm: float, program: int, soundfont: str | os.PathLike | None = None,
-                 max_seconds: float = MAX_SECONDS, stream: GrowingFile | None = None, keep: bool = True) -> None:
+    def __init__(self, *, tempo_bpm: float, program: int = 0, parts: Sequence[Part] | None = None,
+                 soundfont: str | os.PathLike | None = None, max_seconds: float = MAX_SECONDS,
+                 stream: GrowingFile | None = None, keep: bool = True) -> None:
         self.tempo_bpm, self.program, self.max_seconds = tempo_bpm, program, max_seconds
+        self.parts = tuple(parts) if parts else None
         self.audio = PieceAudio(SAMPLE_RATE, stream, keep=keep)
         self._font = Path(soundfont) if soundfont else find_soundfont()
         self._latest: list[Step] | None = None
@@ -187,7 +190,7 @@ class StepsRenderer:
                     steps, final = self._next_job()
                     if steps is None:
                         return
-                    events = steps_to_events(steps, tempo_bpm=self.tempo_bpm, program=self.program)
+                    events = steps_to_events(steps, tempo_bpm=self.tempo_bpm, program=self.program, parts=self.parts)
                     if final:
                         _check_length(events, self.max_seconds, "the generated piece")
                         longest = max((s.duration for s in steps), default=0.0) * 60.0 / self.tempo_bpm

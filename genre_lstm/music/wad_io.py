@@ -1,4 +1,4 @@
-"""Doom WAD files -> the MIDI songs among their lumps -> steps (the Freedoom soundtrack).
+"""Doom WAD files -> the MIDI songs among their lumps -> steps in parts (the Freedoom soundtrack).
 
 A WAD is an archive of named lumps; omgifol (PyPI ``omgifol``) lists its music lumps, and each one
 that is a standard MIDI file is read by ``midi_io`` exactly as a ``.mid`` file would be. Doom's own
@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 from ..errors import MUSIC_SETUP_COMMAND, MusicPackageMissingError, MusicReadError
-from .events import Step
-from .midi_io import midi_bytes_to_steps
+from .events import Music
+from .midi_io import midi_bytes_to_music
 
 WAD_SUFFIX = ".wad"
 
@@ -37,9 +37,10 @@ def wad_file_to_lumps(path: str | os.PathLike) -> list[tuple[str, bytes]]:
     return [(name, bytes(lump.data)) for name, lump in wad.music.items()]
 
 
-def wad_file_to_pieces(path: str | os.PathLike) -> tuple[list[tuple[str, list[Step]]], list[tuple[str, str]]]:
-    """The WAD's MIDI songs as (lump name, steps), and each lump left out with its reason: one in
-    Doom's MUS format, one without pitched notes, or a second copy of a song (Freedoom's E2M6 is E1M5)."""
+def wad_file_to_pieces(path: str | os.PathLike) -> tuple[list[tuple[str, Music]], list[tuple[str, str]]]:
+    """The WAD's MIDI songs as (lump name, music with its parts), and each lump left out with its
+    reason: one in Doom's MUS format, one without notes, or a second copy of a song (Freedoom's
+    E2M6 is E1M5)."""
     pieces, skipped, seen = [], [], {}
     for name, data in wad_file_to_lumps(path):
         digest = hashlib.sha256(data).hexdigest()
@@ -51,7 +52,7 @@ def wad_file_to_pieces(path: str | os.PathLike) -> tuple[list[tuple[str, list[St
             skipped.append((name, "Doom's MUS format (only MIDI lumps are read)"))
             continue
         try:
-            pieces.append((name, midi_bytes_to_steps(data, name)))
+            pieces.append((name, midi_bytes_to_music(data, name)))
         except MusicReadError as error:
             skipped.append((name, str(error)))
     return pieces, skipped

@@ -14,10 +14,10 @@ import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from ..errors import CheckpointError, GenreLSTMError
+from ..errors import CheckpointError, GenreLSTMError, MusicReadError
 from ..model.network import ModelConfig, build_model, check_vocab_fits
 from ..model.tokenizer import Vocabulary
-from ..music.events import Step, rows_to_steps
+from ..music.events import Music, Part, Step, music_onto_parts, rows_to_steps
 from .layout import (
     CARD_FILE,
     DEFAULTS_FILE,
@@ -80,7 +80,25 @@ class Checkpoint:
         if not self.seeds:
             raise CheckpointError(f"{self.folder}: this checkpoint ships no seed windows; upload a seed")
         seed = self.seeds[index % len(self.seeds)]
-        return rows_to_steps(seed["steps"], seed.get("positions"))
+        return rows_to_steps(seed["steps"], seed.get("positions"), seed.get("step_parts"))
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """The parts it plays: its model's, or one line playing its default program."""
+        return tuple(self.config.parts) or (Part(self.defaults.name, self.defaults.program),)
+
+    def seed_in_parts(self, music: Music) -> tuple[list[Step], str | None]:
+        """A seed's steps in this checkpoint's parts (its own parts mapped by name, then role, then
+        in order: ``events.map_parts``), and a line naming the parts it dropped (None: none)."""
+        mapped, dropped = music_onto_parts(music, self.parts)
+        if not mapped.steps:
+            raise MusicReadError(f"the seed has no notes for the parts {self.defaults.name} plays "
+                                 f"({', '.join(p.name for p in self.parts)}): it has only "
+                                 f"{', '.join(p.name for p in music.parts)}")
+        if not dropped:
+            return mapped.steps, None
+        names = ", ".join(f"{part.name} ({part.role})" for part in dropped)
+        return mapped.steps, f"the seed's {names} dropped: {self.defaults.name} plays {', '.join(p.name for p in self.parts)}"
 
     @property
     def parameter_count(self) -> int:

@@ -16,6 +16,14 @@ ESSEN_TERMS = ("Essen folk-song database (EsAC) in Seymour Schlien's ABC encodin
                "non-commercial use (music21/corpus/essenFolksong/license.txt)")
 
 
+def named_parts(*parts: tuple[str, int]) -> list[dict]:
+    """A genre's parts, (name as its scores name it, General MIDI program) each, as TrainSettings.parts."""
+    return [{"name": name, "program": program} for name, program in parts]
+
+
+CHOIR, VIOLIN, VIOLA, CELLO = 52, 40, 41, 42  # General MIDI programs
+
+
 @dataclass(frozen=True)
 class Genre:
     id: str
@@ -47,11 +55,14 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
           "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
           {"transpose": list(range(-5, 7)), "epochs": 24,
+           "parts": named_parts(*((voice, CHOIR) for voice in ("Soprano", "Alto", "Tenor", "Bass"))),
            "model": {"pitch_features": True, "top_line_features": True}},
           licence="mit", music_licence=f"the chorales are in the public domain (Bach died in 1750); {MUSIC21_TERMS}"),
     Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
           "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72,
-          {"epochs": 20, "model": {"pitch_features": True}},
+          {"epochs": 20, "model": {"pitch_features": True},
+           "parts": named_parts(*((voice, CHOIR) for voice in ("Soprano", "Soprano 2", "Alto", "Alto 2", "Tenor",
+                                                                 "Tenor 2", "Bass")))},
           licence="mit", music_licence=f"the music is in the public domain (Palestrina died in 1594); {MUSIC21_TERMS}"),
     Genre("irish-fiddle", "Irish fiddle", "oneills1850",
           "O'Neill's Music of Ireland, 1850 tunes (music21 corpus 'oneills1850')", 40, 132,
@@ -66,7 +77,8 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           21, 100, {"epochs": 20}, licence="mit", music_licence=ESSEN_TERMS),
     Genre("classical-quartet", "Classical string quartet", "quartets",
           "String quartets by Haydn, Mozart and Beethoven (music21 corpus)", 48, 100,
-          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True}},
+          {"transpose": list(range(-3, 4)), "epochs": 14, "model": {"pitch_features": True, "window": 128},
+           "parts": named_parts(("Violin I", VIOLIN), ("Violin II", VIOLIN), ("Viola", VIOLA), ("Cello", CELLO))},
           licence="mit", music_licence=f"the quartets are in the public domain (Haydn, Mozart, Beethoven); {MUSIC21_TERMS}"),
     Genre("american-fiddle", "American fiddle", "ryans-mammoth",
           "Ryan's Mammoth Collection, 1883 fiddle tunes (music21 corpus 'ryansMammoth')", 40, 120,
@@ -97,12 +109,21 @@ def get_genre(genre_id: str) -> Genre:
         raise UnknownGenreError(f"unknown genre {genre_id!r}; choose one of {', '.join(GENRES)}") from None
 
 
-def representation_note(genre: Genre, metric_position: bool = False) -> str:
+def representation_note(genre: Genre, metric_position: bool = False, has_parts: bool = True) -> str:
     """How the genre's music becomes steps, and why (for its model card); ``metric_position``: the
-    checkpoint was trained with metric positions and long rhythm classes."""
-    note = ("- Reduction: all parts are merged; the notes that start together form one step (their pitch "
-            "set), and notes still sounding from earlier steps are not repeated (music21's chordify would "
-            "re-strike them and multiply the steps). A step's duration is its longest note.")
+    checkpoint was trained with metric positions and long rhythm classes; ``has_parts`` off: it
+    plays one line, whatever parts the genre trains now (a checkpoint shipped before parts)."""
+    parts = genre.train.get("parts") if has_parts else None
+    if parts:
+        note = (f"- Parts: {', '.join(part['name'] for part in parts)}, read from the scores' own parts (matched by "
+                "name, then by General MIDI role; other instruments dropped). A part's notes that start together "
+                "form one step, steps run by onset and then part (a zero gap between parts sounding together), and "
+                "the network samples each step's part first, then its pitches, duration and gap given the part. "
+                "Tokens are the pitch sets of single parts, so almost every held-out step has one.")
+    else:
+        note = ("- Reduction: all parts are merged; the notes that start together form one step (their pitch "
+                "set), and notes still sounding from earlier steps are not repeated (music21's chordify would "
+                "re-strike them and multiply the steps). A step's duration is its longest note.")
     shifts = genre.train.get("transpose")
     if shifts:
         note += (f"\n- Augmentation: the training pieces are also transposed by {min(shifts):+d} to {max(shifts):+d} "

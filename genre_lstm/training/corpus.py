@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -30,17 +31,19 @@ from ..errors import (
     MusicPackageMissingError,
     MusicReadError,
 )
-from ..music.events import Step, rows_to_steps, steps_to_positions, steps_to_rows
+from ..music.events import DRUMS, ROLE_FAMILIES, SOLO, Music, Part, Step, music_onto_parts
 
-CACHE_VERSION = 2  # 2: positions in the bar, durations and gaps up to four whole notes
+ROLE_ORDER = {role: index for index, role in enumerate(ROLE_FAMILIES)}
+CACHE_VERSION = 3  # 2: positions in the bar, durations and gaps up to four whole notes; 3: parts
 
 
 @dataclass(frozen=True)
 class Piece:
-    """One piece of a collection: a stable id (file and index within it) and its steps."""
+    """One piece of a collection: a stable id (file and index within it), its steps and its parts."""
 
     id: str
     steps: list[Step]
+    parts: tuple[Part, ...] = SOLO
 
 
 @dataclass(frozen=True)
@@ -239,17 +242,19 @@ def _parse_parts(paths: list[Path], jobs: list[tuple[int, int]], counts: dict[in
 
 
 def _entries_to_report(paths: list[Path], entries: list[dict], root: Path) -> ReadReport:
-    """Cache entries, in file order, as pieces named by file and position, and skipped files."""
+    """Cache entries, in file order, as pieces (with their parts) named by file and position, and
+    skipped files."""
+    from ..music.midi_io import music_from_json
+
     pieces, skipped = [], []
     for path, entry in zip(paths, entries):
         name = _relative_name(path, root)
         if entry.get("error"):
             skipped.append((name, entry["error"]))
             continue
-        positions = entry.get("positions") or [None] * len(entry["pieces"])
         labels = entry.get("names") or range(len(entry["pieces"]))
-        for label, rows, where in zip(labels, entry["pieces"], positions):
-            pieces.append(Piece(f"{name}#{label}", rows_to_steps(rows, where)))
+        for label, music in zip(labels, music_from_json(entry)):
+            pieces.append(Piece(f"{name}#{label}", music.steps, music.parts))
         skipped.extend((f"{name}#{label}", reason) for label, reason in entry.get("skipped", []))
     return ReadReport(pieces, skipped)
 
@@ -304,42 +309,41 @@ def _write_cache(path: Path, entry: dict) -> None:
 
 
 def _parse_part(path: Path, part: int, parts: int) -> dict:
-    """Parse one part of a file (the whole file when it has one part); runs in a worker process.
-    A WAD's pieces are named by their lumps, and the lumps it leaves out are kept with their
-    reasons (a missing omgifol is no fault of the file: its error is not a MusicReadError and
-    stops the whole read)."""
-    from ..music.midi_io import abc_book_part_to_pieces, music_file_to_pieces
+    """Parse one part of a file (the whole file when it has one part) into pieces with their
+    parts; runs in a worker process. A WAD's pieces are named by their lumps, and the lumps it
+    leaves out are kept with their reasons (a missing omgifol is no fault of the file: its error is
+    not a MusicReadError and stops the whole read)."""
+    from ..music.midi_io import abc_book_part_to_music, music_file_to_music, music_to_json
     from ..music.wad_io import WAD_SUFFIX, wad_file_to_pieces
 
     named, skipped = None, []
     try:
         if path.suffix.lower() == WAD_SUFFIX:
             named, skipped = wad_file_to_pieces(path)
-            pieces = [steps for _, steps in named]
+            pieces = [music for _, music in named]
         else:
-            pieces = music_file_to_pieces(path) if parts == 1 else abc_book_part_to_pieces(path, part)
+            pieces = music_file_to_music(path) if parts == 1 else abc_book_part_to_music(path, part)
     except MusicReadError as error:
         return {"error": str(error)}
-    result = {"pieces": [steps_to_rows(piece) for piece in pieces],
-              "positions": [steps_to_positions(piece) for piece in pieces]}
+    result = music_to_json([music for music in pieces if music.steps])
     if named is not None:
-        result.update(names=[name for name, _ in named], skipped=skipped)
+        result.update(names=[name for name, music in named if music.steps], skipped=skipped)
     return result
 
 
 def _parts_to_entry(path: Path, parts: list[dict]) -> dict:
-    """One file's cache entry from its parts in order: their pieces and where their steps sit (and
-    a WAD's lump names and skipped lumps), or the first part's error."""
+    """One file's cache entry from its parts in order: their pieces, where their steps sit and
+    which part plays each (and a WAD's lump names and skipped lumps), or the first part's error."""
     from ..music.midi_io import no_notes_message
 
     errors = [part["error"] for part in parts if "error" in part]
-    pieces = [rows for part in parts for rows in part.get("pieces", [])]
-    positions = [where for part in parts for where in part.get("positions", [])]
-    if not errors and not pieces:
+    if not errors and not any(part.get("pieces") for part in parts):
         errors = [no_notes_message(path)]
     if errors:
         return {"version": CACHE_VERSION, "error": errors[0]}
-    entry = {"version": CACHE_VERSION, "pieces": pieces, "positions": positions}
+    entry = {"version": CACHE_VERSION}
+    for key in ("pieces", "positions", "step_parts", "parts"):
+        entry[key] = [item for part in parts for item in part.get(key, [])]
     if any("names" in part for part in parts):
         entry.update(names=[name for part in parts for name in part.get("names", [])],
                      skipped=[lump for part in parts for lump in part.get("skipped", [])])
@@ -353,3 +357,35 @@ def forget_cached(paths: Iterable[str | os.PathLike]) -> None:
             _cache_path(Path(path)).unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def ensemble_of(pieces: Sequence[Piece], max_parts: int) -> tuple[Part, ...]:
+    """The parts a model of ``pieces`` plays: each role (General MIDI family, or drums) as many
+    times as one piece has it, the roles most pieces have first, at most ``max_parts`` in all,
+    each playing the program its role plays most; ordered by role, drums last. One part (a single
+    line) when ``max_parts`` is 1 or below."""
+    if max_parts <= 1:
+        return SOLO
+    have: Counter = Counter()  # (role, k): pieces with k or more parts of that role
+    programs: dict[str, Counter] = defaultdict(Counter)
+    for piece in pieces:
+        roles = Counter(part.role for part in piece.parts)
+        have.update((role, k) for role, count in roles.items() for k in range(1, count + 1))
+        for part in piece.parts:
+            programs[part.role][part.program] += 1
+    kept = sorted(have, key=lambda slot: (-have[slot], slot))[:max_parts]
+    kept.sort(key=lambda slot: (slot[0] == DRUMS, ROLE_ORDER.get(slot[0], len(ROLE_ORDER)), slot[1]))
+    return tuple(Part(role if k == 1 else f"{role} {k}", programs[role].most_common(1)[0][0], role == DRUMS)
+                 for role, k in kept) or SOLO
+
+
+def pieces_onto_parts(pieces: Sequence[Piece], ensemble: Sequence[Part]) -> tuple[list[Piece], Counter]:
+    """Each piece played by ``ensemble``'s parts (``music_onto_parts``, parts without a match
+    dropped), pieces left without notes left out; and how often each part name was dropped."""
+    kept, dropped = [], Counter()
+    for piece in pieces:
+        music, left = music_onto_parts(Music(piece.steps, piece.parts), ensemble, fill=False)
+        dropped.update(part.name for part in left)
+        if music.steps:
+            kept.append(Piece(piece.id, music.steps, music.parts))
+    return kept, dropped

@@ -12,7 +12,7 @@ from typing import Callable
 from ..errors import InvalidParameterError
 from ..store.checkpoint import GenerationDefaults
 from .corpus import ReadReport, read_collection, read_pieces
-from .sizes import MODEL_SIZES
+from .sizes import MODEL_SIZES, UPLOAD_PARTS
 from .train import TrainSettings
 
 
@@ -44,8 +44,10 @@ def genre_recipe(genre_id: str, settings: TrainSettings, *, out: Path | None = N
 
 
 def files_recipe(data: Path, name: str, settings: TrainSettings, *, out: Path | None = None,
-                 base: str | None = None, size: str | None = None, workers: int | None = None) -> Recipe:
-    """A folder or zip of the user's MIDI, MusicXML or ABC files; optionally fine-tuned from a shipped genre."""
+                 base: str | None = None, size: str | None = None, workers: int | None = None,
+                 parts: int | None = None) -> Recipe:
+    """A folder or zip of the user's MIDI, MusicXML or ABC files; optionally fine-tuned from a shipped
+    genre; learning at most ``parts`` of their parts by role (default ``UPLOAD_PARTS``, 1: one line)."""
     from ..store.genres import get_genre
     from .uploads import gather_music_files
 
@@ -63,6 +65,8 @@ def files_recipe(data: Path, name: str, settings: TrainSettings, *, out: Path | 
         info["fine_tuned_from"] = base
     if size:
         settings.model = MODEL_SIZES[size]
+    settings.max_parts = UPLOAD_PARTS if parts is None else parts
+    settings.check()
     return Recipe(report, Path(out or Path("checkpoints") / name), GenerationDefaults(name=name, description=name), info)
 
 

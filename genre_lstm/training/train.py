@@ -22,12 +22,13 @@ import numpy as np
 
 from ..errors import CorpusError, InvalidParameterError
 from ..model.network import ModelConfig, build_model, compile_model, set_pitch_tables
-from ..model.presets import METRIC_INPUTS, RANGE_INPUTS, preset_named
+from ..model.presets import METRIC_INPUTS, PART, RANGE_INPUTS, preset_named
 from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
-from ..music.events import steps_to_positions, steps_to_rows
+from ..music.events import SOLO, Music, Part, drum_parts, steps_to_part_indices, steps_to_positions, steps_to_rows
+from ..music.midi_io import MAX_PARTS, music_to_single_line
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from ..store.layout import TRAINING_BEST, TRAINING_FOLDER, TRAINING_LAST, VOCAB_FILE
-from .corpus import Piece, Split, split_pieces
+from .corpus import Piece, Split, ensemble_of, pieces_onto_parts, split_pieces
 from .distribute import agreed, batch_count, current_layout, local_rows
 
 SEED_WINDOW = 100
@@ -49,7 +50,9 @@ class TrainSettings:
     max_vocab: int = 1500
     min_count: int = 2
     transpose: list[int] = field(default_factory=lambda: [0])  # semitone shifts of the training pieces
-    base: str | None = None  # fine-tune: start from this checkpoint folder (its vocabulary and network)
+    base: str | None = None  # fine-tune: start from this checkpoint folder (its vocabulary, network and parts)
+    max_parts: int = 1  # parts learned from the pieces' own (``ensemble_of``); 1: one line, every part merged
+    parts: list[dict] = field(default_factory=list)  # the parts to learn, named (Part JSON); else from max_parts
     model: dict = field(default_factory=dict)  # ModelConfig field overrides
     verbose: int = 1
 
@@ -61,6 +64,8 @@ class TrainSettings:
             raise InvalidParameterError(f"batch size must be 1 to 4096, not {self.batch_size}")
         if not self.transpose or any(not -12 <= t <= 12 for t in self.transpose):
             raise InvalidParameterError(f"transpositions must be -12 to 12 semitones, not {self.transpose}")
+        if not 1 <= self.max_parts <= MAX_PARTS:
+            raise InvalidParameterError(f"parts must be 1 to {MAX_PARTS}, not {self.max_parts}")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise InvalidParameterError(f"time budget must be positive, not {self.max_minutes} minutes")
 
@@ -92,10 +97,26 @@ class TrainResult:
 
 
 def transposed(pieces: list[Piece], shifts: list[int]) -> list[Piece]:
-    """Each piece once per semitone shift (augmentation: chords are learned in every key)."""
+    """Each piece once per semitone shift (augmentation: chords are learned in every key; drums stay)."""
     if list(shifts) == [0]:
         return pieces
-    return [Piece(f"{p.id}@{t:+d}", transpose_steps(p.steps, t)) for t in shifts for p in pieces]
+    return [Piece(f"{p.id}@{t:+d}", transpose_steps(p.steps, t, unmoved=drum_parts(p.parts)), p.parts)
+            for t in shifts for p in pieces]
+
+
+def pieces_for_training(pieces: list[Piece], settings: TrainSettings, base=None) -> tuple[list[Piece], tuple[Part, ...]]:
+    """The pieces as the model will play them, and its parts: the base checkpoint's, the settings'
+    named parts, or those of the pieces (``ensemble_of``); one line when there is one part."""
+    if base is not None:
+        ensemble = tuple(base.config.parts) or SOLO
+    elif settings.parts:
+        ensemble = tuple(Part.from_json(part) for part in settings.parts)
+    else:
+        ensemble = ensemble_of(pieces, settings.max_parts)
+    if len(ensemble) == 1:
+        return [Piece(p.id, steps, SOLO) for p in pieces
+                if (steps := music_to_single_line(Music(p.steps, p.parts)))], SOLO
+    return pieces_onto_parts(pieces, ensemble)[0], ensemble
 
 
 def pieces_to_stream(pieces: list[Piece], vocab: Vocabulary) -> EncodedPiece:
@@ -113,7 +134,7 @@ def pieces_to_stream(pieces: list[Piece], vocab: Vocabulary) -> EncodedPiece:
             getattr(p, name)[:1] if separator is None else zero + separator, getattr(p, name))] + [zero + (separator or 0)])
 
     return EncodedPiece(joined("tokens", END_ID), joined("durations"), joined("shifts"), joined("positions"),
-                        joined("meters"), joined("lows", None), joined("highs", None))
+                        joined("meters"), joined("lows", None), joined("highs", None), joined("parts"))
 
 
 def _keras_dataset_class():
@@ -131,6 +152,7 @@ def _keras_dataset_class():
             self.arrays = (stream.tokens, stream.durations, stream.shifts)
             self.metric = (stream.positions, stream.meters) if config and config.metric_position else ()
             self.register = (stream.lows, stream.highs) if config and config.range_conditioning else ()
+            self.parts = stream.parts if config and config.has_parts else None
             self.window = min(window, len(stream) - 1)
             self.count = max(1, (len(stream) - self.window) // self.window)
             self.batch_size, self.shuffle = batch_size, shuffle
@@ -154,6 +176,8 @@ def _keras_dataset_class():
                 x[name] = array[grid + 1]  # where the predicted step falls: known before it is sampled
             for name, array in zip(RANGE_INPUTS, self.register):
                 x[name] = array[grid]  # an end token carries the range of the piece it opens
+            if self.parts is not None:
+                x[PART], x["next_part"], y[PART] = self.parts[grid], self.parts[grid + 1], self.parts[grid + 1]
             return x, y
 
         def on_epoch_end(self):
@@ -216,7 +240,8 @@ def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = 
     starts = [(p, at) for at in range(0, max((len(p.steps) for p in ranked), default=0), length)
               for p in ranked if at == 0 or at + length <= len(p.steps)]
     return [{"piece": p.id, "start": at, "steps": steps_to_rows(p.steps[at:at + length]),
-             "positions": steps_to_positions(p.steps[at:at + length])} for p, at in starts[:count]]
+             "positions": steps_to_positions(p.steps[at:at + length]),
+             "step_parts": steps_to_part_indices(p.steps[at:at + length])} for p, at in starts[:count]]
 
 
 def distinct_pieces(pieces: list[Piece]) -> list[Piece]:
@@ -264,12 +289,13 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
     settings = settings or TrainSettings()
     settings.check()
     out_dir = Path(out_dir)
+    base = load_checkpoint(settings.base) if settings.base else None
+    pieces, ensemble = pieces_for_training(pieces, settings, base)
     split = split_for_training(pieces)
     work = out_dir / TRAINING_FOLDER
     fingerprint = _fingerprint(split, settings)
     state = _read_state(work, fingerprint)
     keras.utils.set_random_seed(settings.random_seed)
-    base = load_checkpoint(settings.base) if settings.base else None
     if state:
         vocab = Vocabulary.load(work / VOCAB_FILE)
     else:
@@ -279,7 +305,8 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
             (p.steps for p in transposed(split.train, settings.transpose)),
             max_size=settings.max_vocab, min_count=settings.min_count)
         vocab.save(work / VOCAB_FILE)
-    config = base.config if base else ModelConfig.for_preset(settings.preset, len(vocab), **settings.model)
+    config = base.config if base else ModelConfig.for_preset(
+        settings.preset, len(vocab), **settings.model, parts=list(ensemble) if len(ensemble) > 1 else [])
     train_data, valid_data = make_datasets(pieces_to_stream(transposed(split.train, settings.transpose), vocab),
                                            pieces_to_stream(split.valid, vocab), config, settings)
     if state:
