@@ -335,10 +335,10 @@ def end_session(request: gr.Request):
 @readable_errors
 def first_midi(files):
     """The Continue button: the first variation's MIDI (Gradio's copy of it) becomes the seed."""
-    midis = [str(f) for f in files or [] if str(f).lower().endswith(".mid")]
+    midis = service.midi_files_of(files)
     if not midis:
         raise gr.Error("generate something first: there is no result to continue")
-    return midis[0]
+    return str(midis[0])
 
 
 def render_wavs(files):

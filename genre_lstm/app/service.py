@@ -179,12 +179,17 @@ def _with_archive(result: Result, work_dir: Path, name: str) -> Result:
     return replace(result, archive=archive, complete=True)
 
 
+def midi_files_of(paths: list[str] | None) -> list[Path]:
+    """The MIDI files among a result's downloads, in order."""
+    return [Path(p) for p in paths or [] if str(p).lower().endswith((".mid", ".midi"))]
+
+
 def midi_files_to_wavs(paths: list[str], out_dir: Path) -> list[Path]:
     """The WAV of each MIDI file among ``paths``, rendered now into ``out_dir``: the app keeps only
     the MIDI and the Ogg stream of a result, and makes its WAVs when they are asked for."""
     from ..music.render import midi_to_wav
 
-    midis = [Path(p) for p in paths or [] if str(p).lower().endswith((".mid", ".midi"))]
+    midis = midi_files_of(paths)
     if not midis:
         raise InvalidParameterError("no MIDI file to render: generate something first")
     out_dir.mkdir(parents=True, exist_ok=True)
