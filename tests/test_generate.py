@@ -71,6 +71,25 @@ def test_a_model_with_parts_samples_a_part_for_every_step(tiny_parts):
     assert {s.part for s in batch[0].seed} == {0, 1, 2, 3}
 
 
+def test_every_part_stays_inside_the_range_it_sang_in_training(tiny_parts, chorale_pieces):
+    from genre_lstm.training.corpus import pieces_onto_parts, pieces_to_part_ranges
+
+    config = tiny_parts.config
+    assert config.previous_in_part and len(config.part_ranges) == 4
+    voices, _ = pieces_onto_parts(chorale_pieces, tiny_parts.parts)
+    for (low, high), (lowest, highest) in zip(config.part_ranges, pieces_to_part_ranges(voices, 4)):
+        assert lowest <= low < high <= highest  # each voice's range in the training pieces, all of them seen here
+    # a hot temperature makes an untrained-sounding spread of pitches: the ranges still hold
+    pieces = generate(tiny_parts, tiny_parts.seed_steps(0), GenerationRequest(length=200, random_seed=3,
+                                                                               variations=2, temperature=2.0))
+    for piece in pieces:
+        for step in piece.steps:
+            low, high = config.part_ranges[step.part]
+            assert low <= min(step.pitches) and max(step.pitches) <= high
+    soprano, bass = config.part_ranges[0], config.part_ranges[3]
+    assert soprano[1] > bass[1] and soprano[0] > bass[0]
+
+
 def test_a_single_line_model_hears_a_seed_of_parts_as_one_line(tiny_checkpoint, tiny_parts):
     from genre_lstm.music.events import merge_parts
 

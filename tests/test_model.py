@@ -102,7 +102,7 @@ def test_with_parts_the_sampled_part_conditions_every_head_as_in_training():
     from genre_lstm.music.events import Part
 
     parts = [Part("Soprano", 52), Part("Alto", 52), Part("Tenor", 52), Part("Bass", 52)]
-    config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, parts=parts)
+    config = ModelConfig.for_preset("default", 40, units=[24, 24], embed_dim=8, parts=parts, previous_in_part=True)
     assert config.has_parts and input_names(config)[-1] == "part"
     assert ModelConfig.from_json(config.to_json()).parts == parts  # one typed config, parts included
     model = build_model(config)
@@ -114,14 +114,16 @@ def test_with_parts_the_sampled_part_conditions_every_head_as_in_training():
     names = input_names(config)
     history = {name: rng.integers(0, sizes[name], (3, 21)).astype("int32") for name in names}
     inputs = {name: h[:, :20] for name, h in history.items()}
+    previous = rng.integers(0, 129, (3, 20)).astype("int32")  # the latest pitch of each predicted step's part
     inputs.update(next_token=history["token"][:, 1:], next_duration=history["duration"][:, 1:],
-                  next_part=history["part"][:, 1:])
+                  next_part=history["part"][:, 1:], next_previous=previous)
     full = model(inputs, training=False)
     outputs = [np.asarray(x) for x in prime([history[n][:, :1] for n in names], training=False)]
     for t in range(1, 20):
         token, duration, part = history["token"][:, t], history["duration"][:, t], history["part"][:, t]
         np.testing.assert_allclose(outputs[3], np.asarray(full["part"][:, t - 1]), atol=1e-5)
-        np.testing.assert_allclose(outputs[0] + tables["token_given_part"][part],
+        np.testing.assert_allclose(outputs[0] + tables["token_given_part"][part]
+                                   + tables["token_given_previous"][previous[:, t - 1]],
                                    np.asarray(full["token"][:, t - 1]), atol=1e-5)
         np.testing.assert_allclose(outputs[1] + tables["duration_given_token"][token] + tables["duration_given_part"][part],
                                    np.asarray(full["duration"][:, t - 1]), atol=1e-5)

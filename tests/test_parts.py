@@ -12,7 +12,7 @@ from genre_lstm.music.midi_io import (
     steps_to_events,
     steps_to_midi_file,
 )
-from genre_lstm.training.corpus import Piece, ensemble_of, pieces_onto_parts
+from genre_lstm.training.corpus import Piece, ensemble_of, pieces_onto_parts, pieces_to_part_ranges
 
 QUARTET = (Part("Violin I", 40), Part("Violin II", 40), Part("Viola", 41), Part("Cello", 42))
 
@@ -120,10 +120,10 @@ def test_part_names_match_however_the_score_spells_them():
 
 
 def test_figures_per_part_say_where_each_part_sings_and_how_it_moves(tiny_parts, chorale_pieces):
-    from genre_lstm.evaluation.metrics import PitchSetBackoff, part_figures, part_ranges, score_model, unrepresentable_share
+    from genre_lstm.evaluation.metrics import PitchSetBackoff, part_figures, score_model, unrepresentable_share
 
     voices, _ = pieces_onto_parts(chorale_pieces, tiny_parts.parts)
-    ranges = part_ranges(voices, 4)
+    ranges = pieces_to_part_ranges(voices, 4)
     assert ranges[0][0] > ranges[3][0] and ranges[0][1] > ranges[3][1]  # the soprano sings above the bass
     real = part_figures([piece.steps for piece in voices], ranges)
     assert all(figure["in_range"] == 1.0 for figure in real)  # the real voices define their ranges

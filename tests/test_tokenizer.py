@@ -1,7 +1,16 @@
+import numpy as np
 import pytest
 
 from genre_lstm.errors import VocabularyError
-from genre_lstm.model.tokenizer import END_ID, RARE_ID, Vocabulary, transpose_into_range
+from genre_lstm.model.tokenizer import (
+    END_ID,
+    NO_PITCH,
+    RARE_ID,
+    Vocabulary,
+    ids_to_latest_in_parts,
+    ids_to_previous_in_next_part,
+    transpose_into_range,
+)
 from genre_lstm.music.events import Step
 
 PIECE = [Step((60,), 1.0, 1.0), Step((62,), 0.5, 0.5), Step((60, 64, 67), 2.0, 2.0), Step((60,), 1.0, 1.0)]
@@ -40,3 +49,25 @@ def test_saved_vocabulary_has_a_version_and_loads_back(tmp_path):
     (tmp_path / "old.json").write_text('{"version": 0, "tokens": ["<end>", "<rare>"]}')
     with pytest.raises(VocabularyError, match="version"):
         Vocabulary.load(tmp_path / "old.json")
+
+
+def test_each_part_remembers_its_latest_pitch_until_the_piece_ends():
+    # a melody (part 0) and a bass (part 1): C4, bass C3, E4, bass C3, end; a new piece: G4 in the bass, C4
+    vocab = Vocabulary.build([[Step((60,), 1, 1), Step((64,), 1, 1), Step((67,), 1, 1), Step((48,), 1, 1)]])
+    c4, e4, g4, c3 = (vocab.id_of((p,)) for p in (60, 64, 67, 48))
+    tokens = np.array([END_ID, c4, c3, e4, c3, END_ID, g4, c4])
+    parts = np.array([0, 0, 1, 0, 1, 0, 1, 0])
+    latest = ids_to_latest_in_parts(tokens, parts, vocab.top_pitches(), 2)
+    assert latest[4].tolist() == [64, 48]  # the melody's E4 is still its latest after the bass played
+    assert latest[5].tolist() == [NO_PITCH, NO_PITCH]  # an end token forgets the finished piece
+    assert latest[7].tolist() == [60, 67]
+    # what the token head is told at each position: the latest pitch of the part it predicts next
+    previous = ids_to_previous_in_next_part(tokens, parts, vocab.top_pitches(), 2)
+    assert previous.tolist() == [NO_PITCH, NO_PITCH, 60, 48, 64, NO_PITCH, NO_PITCH, NO_PITCH]
+
+
+def test_a_token_is_outside_a_part_range_when_any_of_its_pitches_is():
+    vocab = Vocabulary.build([PIECE])
+    outside = vocab.outside_ranges([(60, 67), (40, 62)])
+    assert not outside[0, vocab.id_of((60, 64, 67))] and outside[1, vocab.id_of((60, 64, 67))]
+    assert not outside[:, END_ID].any() and not outside[1, vocab.id_of((62,))]

@@ -6,14 +6,13 @@ import numpy as np
 
 from ..model.tokenizer import END_ID, Vocabulary
 from ..music.events import Step, merge_parts
-from ..training.corpus import Piece
+from ..training.corpus import Piece, pieces_to_part_ranges
 from .baselines import MarkovChain, score_ngram, score_paper
 from .metrics import (
     PitchSetBackoff,
     copy_figures,
     muspy_figures,
     part_figures,
-    part_ranges,
     score_model,
     two_sample_accuracy,
     unrepresentable_share,
@@ -68,7 +67,7 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
     real_train = [split.train[train_positions[j][0]].steps[train_positions[j][1]:train_positions[j][1] + length]
                   for j in picked]
     if checkpoint.config.has_parts:
-        ranges = part_ranges(split.train, len(checkpoint.parts))
+        ranges = pieces_to_part_ranges(split.train, len(checkpoint.parts))
         figures["parts"] = {"names": [p.name for p in checkpoint.parts], "ranges": ranges,
                             "generated": part_figures(ours, ranges), "held_out": part_figures(real, ranges)}
         ours, random_rhythm, real, real_train = map(as_lines, (ours, random_rhythm, real, real_train))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model.network import input_names
-from ..model.presets import PART, TEACHER_INPUTS
+from ..model.presets import PART, PREVIOUS_INPUT
 from ..model.tokenizer import RARE_ID, EncodedPiece, Vocabulary
 from ..music.events import Step
 from ..training.corpus import Piece
@@ -97,8 +97,8 @@ def score_model(checkpoint, pieces: list[Piece], backoff: PitchSetBackoff, batch
             # the teacher-forced rhythm terms and the metric inputs are those of the step being predicted
             given = {"token": e.tokens, "duration": e.durations, "shift": e.shifts, "next_token": e.tokens[1:],
                      "next_duration": e.durations[1:], "position": e.positions[1:], "meter": e.meters[1:],
-                     "low": e.lows, "high": e.highs, PART: e.parts, "next_part": e.parts[1:]}
-            for name in input_names(checkpoint.config) + TEACHER_INPUTS + (("next_part",) if parted else ()):
+                     "low": e.lows, "high": e.highs, PART: e.parts, "next_part": e.parts[1:], PREVIOUS_INPUT: e.previous}
+            for name in input_names(checkpoint.config) + checkpoint.config.family.teacher_inputs(checkpoint.config):
                 values = given[name]
                 arrays.setdefault(name, np.zeros((len(group), width), np.int32))[row, :len(values)] = values
         outputs = model(arrays, training=False)
@@ -124,17 +124,6 @@ def unrepresentable_share(pieces: list[Piece], vocab: Vocabulary) -> float:
     """The share of ``pieces``' steps whose exact pitch set has no token of ``vocab``."""
     steps = [step for piece in pieces for step in piece.steps]
     return sum(not vocab.has(step.pitches) for step in steps) / max(1, len(steps))
-
-
-def part_ranges(pieces: list[Piece], count: int) -> list[tuple[int, int] | None]:
-    """Each part's real range: its lowest and highest pitch in ``pieces`` (None: it never sounds)."""
-    ranges: list[tuple[int, int] | None] = [None] * count
-    for piece in pieces:
-        for step in piece.steps:
-            if step.part < count and step.pitches:
-                low, high = ranges[step.part] or (128, -1)
-                ranges[step.part] = (min(low, *step.pitches), max(high, *step.pitches))
-    return ranges
 
 
 def part_figures(pieces: list[list[Step]], ranges: list[tuple[int, int] | None]) -> list[dict[str, float]]:

@@ -34,14 +34,14 @@ from ..request import GenerationRequest
 from .backend import choose_engine, compile_inference
 from .network import ModelConfig, inference_models, output_names, rhythm_tables
 from .numpy_step import numpy_inference
-from .presets import PART_TABLES
+from .presets import PART_TABLES, PREVIOUS_TABLE
 from .sampling import (
     greedy_indices,
     sample_indices,
     scores_to_probabilities,
     uniform_draws,
 )
-from .tokenizer import END_ID, RARE_ID, EncodedPiece, meter_class, position_class
+from .tokenizer import END_ID, RARE_ID, EncodedPiece, NO_PITCH, ids_to_latest_in_parts, meter_class, position_class
 
 PAPER_WINDOW = 100
 QUARTER = 1.0  # the paper's ancestor code plays every random-rhythm note as a quarter note
@@ -244,14 +244,17 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     parted = config.has_parts
     tables = runner.tables
     parts = np.zeros(count, np.int64)
+    lines = _PartLines(config, vocab, prefix[0], part_prefix, count) if parted else None
     for index in range(budget):
         draws = uniform_draws(generators, 4 if parted else 3)
         if parted:  # the part first, then everything else given it
             parts = sample_indices(scores_to_probabilities(scores[3], temperature=settings.temperature), draws[:, 3])
-        given = _part_terms(tables, parts) if parted else (0.0, 0.0, 0.0)
+        given = _part_terms(tables, parts, lines) if parted else (0.0, 0.0, 0.0)
         probabilities = scores_to_probabilities(scores[0] + given[0], temperature=settings.temperature,
                                                 top_k=settings.top_k, banned=banned, are_logits=are_logits)
         tokens = sample_indices(probabilities, draws[:, 0])
+        if lines is not None:
+            lines.played(parts, tokens)
         if learned:  # duration given the sampled token, then shift given both
             duration_scores = scores[1] + tables["duration_given_token"][tokens] + given[1]
             durations = sample_indices(scores_to_probabilities(duration_scores, temperature=settings.temperature),
@@ -299,9 +302,36 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     yield [GeneratedPiece(made[k], seed_steps, settings.random_seed + k, natural[k], elapsed) for k in range(count)]
 
 
-def _part_terms(tables: dict, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class _PartLines:
+    """What a model with parts knows of each variation's parts while sampling: the latest pitch of
+    every part (``previous_in_part``), and the tokens each part may not play (outside its range)."""
+
+    OUT_OF_RANGE = -1e9  # added to a token's logit: never sampled, and no NaN where all else is masked
+
+    def __init__(self, config: ModelConfig, vocab, prefix_tokens: np.ndarray, prefix_parts: np.ndarray, count: int):
+        self.tops = vocab.top_pitches()
+        latest = ids_to_latest_in_parts(prefix_tokens, prefix_parts, self.tops, len(config.parts))[-1]
+        self.latest = np.tile(latest, (count, 1))
+        self.uses_previous = config.previous_in_part
+        self.penalties = (vocab.outside_ranges(config.part_ranges) * self.OUT_OF_RANGE).astype(np.float32) \
+            if config.part_ranges else None
+
+    def token_terms(self, tables: dict, parts: np.ndarray):
+        """What the sampled parts' own lines add to the token scores."""
+        terms = tables[PREVIOUS_TABLE][self.latest[np.arange(len(parts)), parts]] if self.uses_previous else 0.0
+        return terms + self.penalties[parts] if self.penalties is not None else terms
+
+    def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
+        pitches = self.tops[tokens]
+        sounding = pitches != NO_PITCH
+        rows = np.arange(len(parts))[sounding]
+        self.latest[rows, parts[sounding]] = pitches[sounding]
+
+
+def _part_terms(tables: dict, parts: np.ndarray, lines: _PartLines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What the sampled parts add to the token, duration and shift scores."""
-    return tuple(tables[name][parts] for name in PART_TABLES)
+    token, duration, shift = (tables[name][parts] for name in PART_TABLES)
+    return token + lines.token_terms(tables, parts), duration, shift
 
 
 def _progress(steps: int, settings: GenerationRequest, timelines: list[_Timeline], ended: list[bool]) -> tuple[int, int]:

@@ -36,10 +36,13 @@ class ModelConfig:
     metric_position: bool = False  # default preset: sees the position in its bar of the step it predicts
     range_conditioning: bool = False  # default preset: sees the piece's lowest and highest pitch (the seed's)
     parts: list[Part] = field(default_factory=list)  # the parts it plays (two or more: a part head); [] = one line
+    previous_in_part: bool = False  # with parts: token scores also given the latest pitch of the part being played
+    part_ranges: list[list[int]] = field(default_factory=list)  # each part's [lowest, highest] training pitch, kept when sampling
 
     def __post_init__(self) -> None:
         self.units = [int(u) for u in self.units]
         self.parts = [p if isinstance(p, Part) else Part.from_json(p) for p in self.parts]
+        self.part_ranges = [[int(low), int(high)] for low, high in self.part_ranges]
         self.family.check(self)
 
     @property

@@ -30,7 +30,9 @@ METRIC_INPUTS = ("position", "meter")  # of the step being predicted: known befo
 RANGE_INPUTS = ("low", "high")  # the piece's lowest and highest pitch (0 and 0: not known)
 PART = "part"  # the input and head of models with parts
 PART_TABLES = ("token_given_part", "duration_given_part", "shift_given_part")
-CONDITIONAL_TABLES = ("duration_given_token", "shift_given_token", "shift_given_duration") + PART_TABLES
+PREVIOUS_TABLE = "token_given_previous"  # (129, V): the token given the latest pitch of its part (128: none yet)
+PREVIOUS_INPUT = "next_previous"  # teacher input: the latest pitch of the predicted step's part
+CONDITIONAL_TABLES = ("duration_given_token", "shift_given_token", "shift_given_duration") + PART_TABLES + (PREVIOUS_TABLE,)
 
 
 class Preset:
@@ -49,6 +51,12 @@ class Preset:
     def heads(self, config: "ModelConfig") -> tuple[str, ...]:
         """The inference models' non-state outputs, in order."""
         return self.output_names
+
+    @staticmethod
+    def teacher_inputs(config) -> tuple[str, ...]:
+        """The training graph's inputs of the step being predicted (sampled first in generation)."""
+        return (TEACHER_INPUTS + (("next_part",) if config.has_parts else ())
+                + ((PREVIOUS_INPUT,) if config.previous_in_part else ()))
 
     def sizes(self) -> dict:
         """The family's ModelConfig fields that differ from the dataclass defaults."""
@@ -210,6 +218,10 @@ class SequencePreset(Preset):
 
         if config.top_line_features and not config.pitch_features:
             raise InvalidParameterError("top-line features extend pitch features; set pitch_features too")
+        if config.previous_in_part and not config.has_parts:
+            raise InvalidParameterError("previous_in_part conditions on a part's own line; it needs two or more parts")
+        if config.part_ranges and len(config.part_ranges) != len(config.parts):
+            raise InvalidParameterError(f"{len(config.part_ranges)} part ranges for {len(config.parts)} parts")
 
     def make_layers(self, config: "ModelConfig") -> dict:
         import keras
@@ -261,6 +273,10 @@ class SequencePreset(Preset):
             for table, size in zip(PART_TABLES, (config.vocab_size, config.n_durations, config.n_shifts)):
                 layers[table] = keras.layers.Embedding(count, size, name=table)
             layers["token_part_sum"] = keras.layers.Add(name="token_part_sum")
+        if config.previous_in_part:
+            from .tokenizer import NO_PITCH
+
+            layers[PREVIOUS_TABLE] = keras.layers.Embedding(NO_PITCH + 1, config.vocab_size, name=PREVIOUS_TABLE)
         layers["sum_embeddings"] = keras.layers.Add(name="sum_embeddings")
         layers["dropout"] = keras.layers.Dropout(config.dropout, name="dropout")
         return layers
@@ -268,8 +284,7 @@ class SequencePreset(Preset):
     def model_inputs(self, config: "ModelConfig", length, *, teacher: bool):
         import keras
 
-        teachers = TEACHER_INPUTS + (("next_part",) if config.has_parts else ())
-        names = self.input_names(config) + (teachers if teacher else ())
+        names = self.input_names(config) + (self.teacher_inputs(config) if teacher else ())
         return {h: keras.Input((length,), dtype="int32", name=h) for h in names}
 
     def inference_inputs(self, config, length) -> list:
@@ -295,9 +310,10 @@ class SequencePreset(Preset):
             x = x[:, -1, :]  # the terms of the sampled part, token and duration are added by the sampler
             return {head: self._head_logits(config, layers, head, x) for head in self.heads(config)}, new_states
         given_part = [layers[table](inputs["next_part"]) for table in PART_TABLES] if config.has_parts else []
+        given_previous = [layers[PREVIOUS_TABLE](inputs[PREVIOUS_INPUT])] if config.previous_in_part else []
         token = self._head_logits(config, layers, "token", x)
         outputs = {
-            "token": layers["token_part_sum"]([token, given_part[0]]) if config.has_parts else token,
+            "token": layers["token_part_sum"]([token, given_part[0], *given_previous]) if config.has_parts else token,
             "duration": layers["duration_sum"]([layers["duration_logits"](x),
                                                 layers["duration_given_token"](inputs["next_token"]),
                                                 *given_part[1:2]]),
@@ -338,7 +354,7 @@ class SequencePreset(Preset):
 
         zeros = np.zeros_like(tokens)
         inputs = dict(zip(self.input_names(config), self.feed(config, tokens, durations, shifts)))
-        teachers = {"next_token": zeros, "next_duration": zeros, **({"next_part": zeros} if config.has_parts else {})}
+        teachers = {name: zeros for name in self.teacher_inputs(config)}
         out = model.predict({**inputs, **teachers}, verbose=0)
         return np.asarray(out["token"][:, -1])
 

@@ -36,6 +36,7 @@ READABLE_VERSIONS = (1, 2)
 END_TOKEN = "<end>"
 RARE_TOKEN = "<rare>"
 SPECIAL_TOKENS = (END_TOKEN, RARE_TOKEN)
+NO_PITCH = 128  # "no pitch yet": the class after the 128 MIDI pitches
 END_ID, RARE_ID = 0, 1
 FINE_UNITS = 4 * GRID  # every grid length up to a whole note has a class of its own
 COARSE_STEP = GRID // 2  # beyond it, every eighth note
@@ -72,11 +73,14 @@ class EncodedPiece:
     lows: np.ndarray | None = None  # the piece's lowest pitch at every step
     highs: np.ndarray | None = None  # and its highest
     parts: np.ndarray | None = None  # each step's part
+    previous: np.ndarray | None = None  # the latest pitch of the next step's part (``ids_to_previous_in_next_part``)
 
     def __post_init__(self) -> None:
         for name in ("positions", "meters", "lows", "highs", "parts"):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros_like(self.tokens))
+        if self.previous is None:
+            self.previous = np.full_like(self.tokens, NO_PITCH)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -172,6 +176,18 @@ class Vocabulary:
         """Pitches of a token id (empty for the special tokens)."""
         return self._pitch_sets[token_id]
 
+    def top_pitches(self) -> np.ndarray:
+        """(V,) each token's highest pitch, ``NO_PITCH`` for the special tokens."""
+        return np.array([max(pitches) if pitches else NO_PITCH for pitches in self._pitch_sets], np.int32)
+
+    def outside_ranges(self, ranges: list[tuple[int, int] | list[int]]) -> np.ndarray:
+        """(P, V) True where a token has a pitch outside part p's (lowest, highest) pitch."""
+        outside = np.zeros((len(ranges), len(self.tokens)), bool)
+        for index, pitches in enumerate(self._pitch_sets):
+            if pitches:
+                outside[:, index] = [min(pitches) < low or max(pitches) > high for low, high in ranges]
+        return outside
+
     @property
     def n_durations(self) -> int:
         return len(self._durations)
@@ -246,6 +262,31 @@ class Vocabulary:
         except (OSError, ValueError) as error:
             raise VocabularyError(f"cannot read vocabulary {path}: {error}") from error
         return cls.from_json(data)
+
+
+def ids_to_latest_in_parts(tokens: np.ndarray, parts: np.ndarray, top_pitches: np.ndarray, n_parts: int) -> np.ndarray:
+    """(N, P): at each position, the highest pitch of the latest step of each part at or before it,
+    since the latest end token (``NO_PITCH`` where the part has not sounded yet). What a part played
+    last tells the model where its line goes next, however many other parts sounded since."""
+    index = np.arange(len(tokens))
+    pitches = top_pitches[tokens]
+    last_end = np.maximum.accumulate(np.where(tokens == END_ID, index, -1)) if len(tokens) else index
+    latest = np.full((len(tokens), n_parts), NO_PITCH, np.int32)
+    for part in range(n_parts):
+        last = np.maximum.accumulate(np.where((parts == part) & (pitches != NO_PITCH), index, -1)) if len(tokens) else index
+        known = last > last_end
+        latest[known, part] = pitches[last[known]]
+    return latest
+
+
+def ids_to_previous_in_next_part(tokens: np.ndarray, parts: np.ndarray, top_pitches: np.ndarray,
+                                 n_parts: int) -> np.ndarray:
+    """(N,): at each position, the latest highest pitch of the part of the step after it (the one
+    being predicted there), ``NO_PITCH`` at the last position."""
+    latest = ids_to_latest_in_parts(tokens, parts, top_pitches, n_parts)
+    previous = np.full(len(tokens), NO_PITCH, np.int32)
+    previous[:-1] = latest[np.arange(len(tokens) - 1), parts[1:]]
+    return previous
 
 
 def _nearest(lengths: np.ndarray, quarters: float) -> int:

@@ -46,6 +46,17 @@ class Piece:
     parts: tuple[Part, ...] = SOLO
 
 
+def pieces_to_part_ranges(pieces: list[Piece], count: int) -> list[tuple[int, int] | None]:
+    """Each part's range: its lowest and highest pitch in ``pieces`` (None: it never sounds)."""
+    ranges: list[tuple[int, int] | None] = [None] * count
+    for piece in pieces:
+        for step in piece.steps:
+            if step.part < count and step.pitches:
+                low, high = ranges[step.part] or (128, -1)
+                ranges[step.part] = (min(low, *step.pitches), max(high, *step.pitches))
+    return ranges
+
+
 @dataclass(frozen=True)
 class Split:
     train: list[Piece]

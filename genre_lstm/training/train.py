@@ -22,13 +22,13 @@ import numpy as np
 
 from ..errors import CorpusError, InvalidParameterError
 from ..model.network import ModelConfig, build_model, compile_model, set_pitch_tables
-from ..model.presets import METRIC_INPUTS, PART, RANGE_INPUTS, preset_named
-from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, transpose_steps
+from ..model.presets import METRIC_INPUTS, PART, PREVIOUS_INPUT, RANGE_INPUTS, preset_named
+from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, ids_to_previous_in_next_part, transpose_steps
 from ..music.events import SOLO, Music, Part, drum_parts, steps_to_part_indices, steps_to_positions, steps_to_rows
 from ..music.midi_io import MAX_PARTS, music_to_single_line
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from ..store.layout import TRAINING_BEST, TRAINING_FOLDER, TRAINING_LAST, VOCAB_FILE
-from .corpus import Piece, Split, ensemble_of, pieces_onto_parts, split_pieces
+from .corpus import Piece, Split, ensemble_of, pieces_onto_parts, pieces_to_part_ranges, split_pieces
 from .distribute import agreed, batch_count, current_layout, local_rows
 
 SEED_WINDOW = 100
@@ -133,8 +133,10 @@ def pieces_to_stream(pieces: list[Piece], vocab: Vocabulary) -> EncodedPiece:
         return np.concatenate([x for p in parts for x in (
             getattr(p, name)[:1] if separator is None else zero + separator, getattr(p, name))] + [zero + (separator or 0)])
 
-    return EncodedPiece(joined("tokens", END_ID), joined("durations"), joined("shifts"), joined("positions"),
-                        joined("meters"), joined("lows", None), joined("highs", None), joined("parts"))
+    tokens, part_ids = joined("tokens", END_ID), joined("parts")
+    previous = ids_to_previous_in_next_part(tokens, part_ids, vocab.top_pitches(), int(part_ids.max(initial=0)) + 1)
+    return EncodedPiece(tokens, joined("durations"), joined("shifts"), joined("positions"), joined("meters"),
+                        joined("lows", None), joined("highs", None), part_ids, previous)
 
 
 def _keras_dataset_class():
@@ -153,6 +155,7 @@ def _keras_dataset_class():
             self.metric = (stream.positions, stream.meters) if config and config.metric_position else ()
             self.register = (stream.lows, stream.highs) if config and config.range_conditioning else ()
             self.parts = stream.parts if config and config.has_parts else None
+            self.previous = stream.previous if config and config.previous_in_part else None
             self.window = min(window, len(stream) - 1)
             self.count = max(1, (len(stream) - self.window) // self.window)
             self.batch_size, self.shuffle = batch_size, shuffle
@@ -178,6 +181,8 @@ def _keras_dataset_class():
                 x[name] = array[grid]  # an end token carries the range of the piece it opens
             if self.parts is not None:
                 x[PART], x["next_part"], y[PART] = self.parts[grid], self.parts[grid + 1], self.parts[grid + 1]
+            if self.previous is not None:
+                x[PREVIOUS_INPUT] = self.previous[grid]
             return x, y
 
         def on_epoch_end(self):
@@ -215,6 +220,16 @@ def _keras_dataset_class():
                 self.order = self.rng.permutation(self.count)
 
     return SequenceWindows, PaperWindows
+
+
+def config_for_training(settings: TrainSettings, vocab_size: int, ensemble: tuple[Part, ...],
+                        train: list[Piece]) -> ModelConfig:
+    """The network a run trains: the preset's, changed by ``settings.model``; with two or more parts,
+    a part head whose token scores also see each part's latest pitch, and each part's range in
+    ``train`` kept when sampling (a cello never sampled below the lowest note cellos played)."""
+    parted = {"parts": list(ensemble), "previous_in_part": True,
+              "part_ranges": pieces_to_part_ranges(train, len(ensemble))} if len(ensemble) > 1 else {}
+    return ModelConfig.for_preset(settings.preset, vocab_size, **{**parted, **settings.model})
 
 
 def make_datasets(train: EncodedPiece, valid: EncodedPiece, config: ModelConfig, settings: TrainSettings):
@@ -305,8 +320,7 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
             (p.steps for p in transposed(split.train, settings.transpose)),
             max_size=settings.max_vocab, min_count=settings.min_count)
         vocab.save(work / VOCAB_FILE)
-    config = base.config if base else ModelConfig.for_preset(
-        settings.preset, len(vocab), **settings.model, parts=list(ensemble) if len(ensemble) > 1 else [])
+    config = base.config if base else config_for_training(settings, len(vocab), ensemble, split.train)
     train_data, valid_data = make_datasets(pieces_to_stream(transposed(split.train, settings.transpose), vocab),
                                            pieces_to_stream(split.valid, vocab), config, settings)
     if state:
