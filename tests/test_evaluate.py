@@ -117,3 +117,16 @@ def test_parts_have_targets_of_their_own_and_a_table():
     checks = target_checks(result)
     assert checks["unrepresentable held-out steps <= 3%"] and checks["every part in its range >= 99%"] is False
     assert "| q | 0.01% | Cello | 0.25 / 0.25 | 0.98 / 1.00 |" in evaluation_markdown([result], "genre-lstm evaluate")
+
+
+def test_a_band_is_compared_by_its_pitched_parts_merged_into_one_line():
+    from genre_lstm.evaluation.features import pieces_as_lines
+    from genre_lstm.music.events import Part, Step
+
+    band = (Part("guitar", 29), Part("bass", 33), Part("drums", 0, True))
+    steps = [Step((64,), 1.0, 0.0, part=0), Step((40,), 1.0, 0.0, part=1), Step((36, 42), 0.5, 1.0, part=2),
+             Step((67,), 1.0, 1.0, part=0)]
+    [line] = pieces_as_lines([steps], band)
+    assert [s.pitches for s in line] == [(40, 64), (67,)]  # the kick and hi-hat are not pitches of the line
+    assert [s.shift for s in line] == [1.0, 1.0]
+    assert pieces_as_lines([steps], band[:1]) == [steps]  # one part: nothing to merge

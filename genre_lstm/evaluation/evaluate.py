@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.tokenizer import END_ID, Vocabulary
-from ..music.events import Step, merge_parts
+from ..music.events import Step
 from ..training.corpus import Piece, pieces_to_part_ranges
+from .features import pieces_as_lines
 from .baselines import MarkovChain, score_ngram, score_paper
 from .metrics import (
     PitchSetBackoff,
@@ -66,6 +67,9 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
     picked = np.random.default_rng(1).permutation(len(train_positions))[:len(real)]
     real_train = [split.train[train_positions[j][0]].steps[train_positions[j][1]:train_positions[j][1] + length]
                   for j in picked]
+    def as_lines(pieces: list[list[Step]]) -> list[list[Step]]:
+        return pieces_as_lines(pieces, tuple(checkpoint.parts))
+
     if checkpoint.config.has_parts:
         ranges = pieces_to_part_ranges(split.train, len(checkpoint.parts))
         figures["parts"] = {"names": [p.name for p in checkpoint.parts], "ranges": ranges,
@@ -77,19 +81,13 @@ def evaluate_genre(genre_id: str, *, generated_count: int = 100, orders: tuple[i
                              "markov5": two_sample_accuracy(markov[5], real),
                              "train_vs_held_out": two_sample_accuracy(real_train, real)}
     figures["yang_lerch"] = {"learned": yang_lerch_overlaps(ours, real), "random": yang_lerch_overlaps(random_rhythm, real)}
-    figures["copy"] = {"generated": copy_figures(ours, split.train), "real_held_out": copy_figures(real, split.train)}
+    train_lines = [Piece(p.id, line) for p, line in zip(split.train, as_lines([p.steps for p in split.train]))]
+    figures["copy"] = {"generated": copy_figures(ours, train_lines), "real_held_out": copy_figures(real, train_lines)}
     figures["muspy"] = {"real held-out": muspy_figures(real), "generated": muspy_figures(ours),
                         "generated, random offsets": muspy_figures(random_rhythm)}
     figures["_sets"] = {"generated": ours, "held_out": real,
-                        "all_train": as_lines([split.train[i].steps[at:at + length] for i, at in train_positions])
-                        if checkpoint.config.has_parts else [split.train[i].steps[at:at + length]
-                                                             for i, at in train_positions]}
+                        "all_train": as_lines([split.train[i].steps[at:at + length] for i, at in train_positions])}
     return figures
-
-
-def as_lines(pieces: list[list[Step]]) -> list[list[Step]]:
-    """Each piece's parts merged into one line (what the features describe)."""
-    return [merge_parts(steps) for steps in pieces]
 
 
 def window_positions(pieces: list[Piece], length: int) -> list[tuple[int, int]]:

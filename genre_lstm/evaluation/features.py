@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..music.events import GRID, Step
+from ..music.events import GRID, Part, Step, drum_parts, merge_parts, regroup_steps
 
 RHYTHM_BINS = np.array([0, 1.5, 2.5, 3.5, 5, 7, 10, 14, 20, 30, 49])  # grid units: 1/12 .. 4 quarters
 
@@ -16,6 +16,16 @@ def _histogram(values, bins) -> np.ndarray:
 
 def top_line(steps: list[Step]) -> np.ndarray:
     return np.array([max(s.pitches) for s in steps])
+
+
+def pieces_as_lines(pieces: list[list[Step]], parts: tuple[Part, ...]) -> list[list[Step]]:
+    """Each piece's pitched parts merged into one line, drums left out: what the features describe
+    (pieces of one part are kept as they are)."""
+    if len(parts) <= 1:
+        return pieces
+    drums = drum_parts(parts)
+    return [merge_parts(regroup_steps(steps, [None if s.part in drums else s.part for s in steps]) if drums else steps)
+            for steps in pieces]
 
 
 def piece_features(steps: list[Step]) -> np.ndarray:

@@ -166,17 +166,22 @@ def evaluate_long_form(genre_id: str, *, previous=None) -> dict:
     from ..store.genres import get_genre
     from ..store.hub import get_checkpoint
     from ..training.corpus import read_collection, split_pieces
+    from ..training.train import TrainSettings, pieces_for_training
+    from .features import pieces_as_lines
 
     genre = get_genre(genre_id)
     checkpoint = get_checkpoint(genre_id)
-    split = split_pieces(read_collection(genre.collection).pieces)
-    real, real_ids = real_windows(split.valid + split.test)
+    split = split_pieces(pieces_for_training(read_collection(genre.collection).pieces, TrainSettings(), checkpoint)[0])
+    real_steps, real_ids = real_windows(split.valid + split.test)
     sets = {"learned": generate_runs(checkpoint), "random offsets": generate_runs(checkpoint, rhythm="random")}
     if previous is not None:
         sets["before"] = generate_runs(previous, strip_positions=True)
+    parts = tuple(checkpoint.parts)
+    real = pieces_as_lines(real_steps, parts)  # a model with parts: its pitched parts as one line, as the short test
     figures = {"genre": genre_id, "real": set_figures(real), "generated": {}}
     for name, (pieces, groups) in sets.items():
-        cut = equal_lengths(pieces, real)
+        cut = pieces_as_lines(equal_lengths(pieces, real_steps), parts)
+        pieces = pieces_as_lines(pieces, parts)
         figures["generated"][name] = {
             **set_figures(cut),
             "steady_whole": set_figures(pieces)["steady"],
