@@ -27,6 +27,13 @@ def test_each_checkpoint_loads_and_generates_50_steps(genre):
 
 
 @pytest.mark.parametrize("genre", SHIPPED)
+def test_each_checkpoint_plays_with_its_genre_defaults(genre):
+    defaults, registered = get_checkpoint(genre).defaults, GENRES[genre]
+    assert (defaults.temperature, defaults.tempo_bpm, defaults.program) == (
+        registered.temperature, registered.tempo_bpm, registered.program)
+
+
+@pytest.mark.parametrize("genre", SHIPPED)
 def test_model_card_has_hub_metadata_and_the_figures(genre):
     card = (checkpoints_root() / genre / "README.md").read_text()
     front = yaml.safe_load(card.split("---")[1])
@@ -75,3 +82,4 @@ def test_a_card_states_the_checkpoints_licence_and_the_musics_terms():
     unknown = model_card(title="t", summary="s", info={}, config={}, vocab_size=10, parameters=1, weights_bytes=1,
                          hardware="h")
     assert "license: mit" in unknown and "Licence:" not in unknown  # a user's own files: terms not known
+

@@ -175,5 +175,11 @@ def test_the_train_tab_says_which_parts_an_upload_loses(tmp_path):
 def test_a_shipped_single_line_checkpoint_of_a_genre_with_parts_is_described_as_one_line():
     from genre_lstm.store.genres import GENRES, representation_note
 
-    assert representation_note(GENRES["baroque-chorale"]).startswith("- Parts: Soprano, Alto, Tenor, Bass")
-    assert representation_note(GENRES["baroque-chorale"], has_parts=False).startswith("- Reduction: all parts")
+    voices = [Part(name, 52) for name in ("Soprano", "Alto", "Tenor", "Bass")]
+    assert representation_note(GENRES["baroque-chorale"], parts=voices).startswith("- Parts: Soprano, Alto, Tenor, Bass")
+    assert representation_note(GENRES["baroque-chorale"], parts=[]).startswith("- Reduction: all parts")
+    from dataclasses import replace
+
+    band = [Part("guitar", 29), Part("bass", 34), Part("drums", 0, True)]
+    of_midi_files = replace(GENRES["baroque-chorale"], train={"max_parts": 3})  # parts by role, not by name
+    assert "General MIDI roles most of the files have" in representation_note(of_midi_files, parts=band)

@@ -61,8 +61,8 @@ def write_genre_card(genre, folder: str | Path | None = None) -> Path:
                 "See EVALUATION.md in the genre-lstm repository for how each figure is measured.",
         parameters=checkpoint.parameter_count, hardware=checkpoint.info.get("hardware", "unknown hardware"),
         figures=read_optional(folder, EVALUATION_FILE).get("figures"),
-        representation=representation_note(genre, checkpoint.config.metric_position,
-                                           has_parts=checkpoint.config.has_parts),
+        representation=representation_note(genre, checkpoint.config.metric_position, checkpoint.config.parts,
+                                           checkpoint.config.previous_in_part),
         licensing=Licensing(genre.licence, genre.music_licence, genre.datasets))
 
 

@@ -12,6 +12,8 @@ from .layout import is_complete
 DEFAULT_HUB_ORG = "genre-lstm"
 MUSIC21_TERMS = ("encodings distributed with music21's corpus, with its encoders' permission, for use within "
                  "each work's own terms (music21/corpus/license.txt)")
+FREEDOOM_TERMS = ("the Freedoom project's soundtrack, BSD 3-clause (Freedoom licence, "
+                  "/usr/share/doc/freedoom/copyright in Debian's freedoom package)")
 ESSEN_TERMS = ("Essen folk-song database (EsAC) in Seymour Schlien's ABC encoding, distributed with music21 for "
                "non-commercial use (music21/corpus/essenFolksong/license.txt)")
 
@@ -22,6 +24,7 @@ def named_parts(*parts: tuple[str, int]) -> list[dict]:
 
 
 CHOIR, VIOLIN, VIOLA, CELLO = 52, 40, 41, 42  # General MIDI programs
+OVERDRIVEN_GUITAR = 29
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class Genre:
 GENRES: dict[str, Genre] = {g.id: g for g in (
     Genre("baroque-chorale", "Baroque chorale", "bach-chorales",
           "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
-          {"transpose": list(range(-5, 7)), "epochs": 24,
+          {"transpose": list(range(-3, 4)), "epochs": 12,
            "parts": named_parts(*((voice, CHOIR) for voice in ("Soprano", "Alto", "Tenor", "Bass"))),
            "model": {"pitch_features": True, "top_line_features": True}},
           licence="mit", music_licence=f"the chorales are in the public domain (Bach died in 1750); {MUSIC21_TERMS}"),
@@ -82,7 +85,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           licence="mit", music_licence=f"the quartets are in the public domain (Haydn, Mozart, Beethoven); {MUSIC21_TERMS}"),
     Genre("american-fiddle", "American fiddle", "ryans-mammoth",
           "Ryan's Mammoth Collection, 1883 fiddle tunes (music21 corpus 'ryansMammoth')", 40, 120,
-          {"epochs": 40, "model": {"pitch_features": True}},
+          {"epochs": 40, "model": {"pitch_features": True}}, temperature=0.9,
           licence="mit", music_licence=f"the tunes are in the public domain (printed 1883); {MUSIC21_TERMS}"),
     Genre("scottish-fiddle", "Scottish fiddle", "airds-airs",
           "Aird's Selection of Scotch, English, Irish and Foreign Airs, 1778-1803 (music21 corpus 'airdsAirs')",
@@ -109,17 +112,25 @@ def get_genre(genre_id: str) -> Genre:
         raise UnknownGenreError(f"unknown genre {genre_id!r}; choose one of {', '.join(GENRES)}") from None
 
 
-def representation_note(genre: Genre, metric_position: bool = False, has_parts: bool = True) -> str:
+def representation_note(genre: Genre, metric_position: bool = False, parts: list | None = None,
+                        previous_in_part: bool = False) -> str:
     """How the genre's music becomes steps, and why (for its model card); ``metric_position``: the
-    checkpoint was trained with metric positions and long rhythm classes; ``has_parts`` off: it
-    plays one line, whatever parts the genre trains now (a checkpoint shipped before parts)."""
-    parts = genre.train.get("parts") if has_parts else None
-    if parts:
-        note = (f"- Parts: {', '.join(part['name'] for part in parts)}, read from the scores' own parts (matched by "
-                "name, then by General MIDI role; other instruments dropped). A part's notes that start together "
+    checkpoint was trained with metric positions and long rhythm classes; ``parts``: the parts the
+    checkpoint plays (None or one: it plays one line, whatever parts the genre trains now);
+    ``previous_in_part``: its token scores see each part's latest pitch."""
+    if parts and len(parts) > 1:
+        source = ("read from the scores' own parts (matched by name, then by General MIDI role; other instruments "
+                  "dropped)" if genre.train.get("parts") else
+                  "the General MIDI roles most of the files have (drums on channel 10 a role of their own; a track "
+                  "goes to the part of its role, other instruments dropped), each playing its role's commonest program")
+        note = (f"- Parts: {', '.join(part.name for part in parts)}, {source}. A part's notes that start together "
                 "form one step, steps run by onset and then part (a zero gap between parts sounding together), and "
                 "the network samples each step's part first, then its pitches, duration and gap given the part. "
                 "Tokens are the pitch sets of single parts, so almost every held-out step has one.")
+        if previous_in_part:
+            note += (" The token scores also see the latest pitch the sampled part played (however many other "
+                     "parts sounded since), so each part's line moves as it does in the music; a part is sampled "
+                     "only inside the range it played in training.")
     else:
         note = ("- Reduction: all parts are merged; the notes that start together form one step (their pitch "
                 "set), and notes still sounding from earlier steps are not repeated (music21's chordify would "
