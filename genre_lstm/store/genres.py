@@ -89,7 +89,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           licence="mit", music_licence=f"the tunes are in the public domain (printed 1883); {MUSIC21_TERMS}"),
     Genre("scottish-fiddle", "Scottish fiddle", "airds-airs",
           "Aird's Selection of Scotch, English, Irish and Foreign Airs, 1778-1803 (music21 corpus 'airdsAirs')",
-          40, 144, {"epochs": 40, "model": {"pitch_features": True}},
+          40, 144, {"epochs": 40, "model": {"pitch_features": True}}, temperature=0.9,
           licence="mit", music_licence=f"the tunes are in the public domain (printed 1778-1803); {MUSIC21_TERMS}"),
 )}
 
