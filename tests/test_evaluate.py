@@ -130,3 +130,5 @@ def test_a_band_is_compared_by_its_pitched_parts_merged_into_one_line():
     assert [s.pitches for s in line] == [(40, 64), (67,)]  # the kick and hi-hat are not pitches of the line
     assert [s.shift for s in line] == [1.0, 1.0]
     assert pieces_as_lines([steps], band[:1]) == [steps]  # one part: nothing to merge
+    [fill] = pieces_as_lines([[Step((36, 42), 0.5, 0.5, part=2)] * 4], band)
+    assert len(fill) == 4  # a drum fill alone is still described, by its keys

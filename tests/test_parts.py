@@ -3,7 +3,16 @@
 import mido
 from conftest import band_midi, corpus_file
 
-from genre_lstm.music.events import Music, Part, Step, map_parts, merge_parts, music_onto_parts, regroup_steps
+from genre_lstm.music.events import (
+    Music,
+    Part,
+    Step,
+    map_parts,
+    merge_parts,
+    music_onto_parts,
+    regroup_steps,
+    steps_duration_quarters,
+)
 from genre_lstm.music.midi_io import (
     midi_file_to_music,
     midi_file_to_steps,
@@ -60,6 +69,11 @@ def test_a_seed_is_mapped_by_role_and_says_what_it_dropped(tmp_path):
     mapped, dropped = music_onto_parts(music, combo)
     assert sorted({s.part for s in mapped.steps}) == [0, 1, 2]  # lead -> guitar (free), bass -> bass, drums -> kit
     assert dropped == []
+    kit = [s for s in mapped.steps if s.part == 2]
+    assert all(len(s.pitches) == 1 for s in kit)  # each drum hit a step of its own, a kit's keys combine freely
+    hits = sorted(p for s in music.steps if music.parts[s.part].is_drums for p in s.pitches)
+    assert sorted(s.pitches[0] for s in kit) == hits
+    assert steps_duration_quarters(mapped.steps) == steps_duration_quarters(music.steps)  # nothing moved in time
     mapped, dropped = music_onto_parts(music, QUARTET)
     assert [p.name for p in dropped] == ["Drums"] and {s.part for s in mapped.steps} == {0, 1}
     solo, dropped = music_onto_parts(music, (Part("melody", 40),))

@@ -20,12 +20,17 @@ def top_line(steps: list[Step]) -> np.ndarray:
 
 def pieces_as_lines(pieces: list[list[Step]], parts: tuple[Part, ...]) -> list[list[Step]]:
     """Each piece's pitched parts merged into one line, drums left out: what the features describe
-    (pieces of one part are kept as they are)."""
+    (pieces of one part are kept as they are; a stretch of drums alone stays drums, so every
+    piece keeps a line to describe)."""
     if len(parts) <= 1:
         return pieces
     drums = drum_parts(parts)
-    return [merge_parts(regroup_steps(steps, [None if s.part in drums else s.part for s in steps]) if drums else steps)
-            for steps in pieces]
+
+    def line(steps: list[Step]) -> list[Step]:
+        pitched = [None if s.part in drums else s.part for s in steps]
+        return merge_parts(regroup_steps(steps, pitched) if drums and any(p is not None for p in pitched) else steps)
+
+    return [line(steps) for steps in pieces]
 
 
 def piece_features(steps: list[Step]) -> np.ndarray:

@@ -91,6 +91,11 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           "Aird's Selection of Scotch, English, Irish and Foreign Airs, 1778-1803 (music21 corpus 'airdsAirs')",
           40, 144, {"epochs": 40, "model": {"pitch_features": True}}, temperature=0.9,
           licence="mit", music_licence=f"the tunes are in the public domain (printed 1778-1803); {MUSIC21_TERMS}"),
+    Genre("rock-metal", "Rock and metal (Freedoom)", "freedoom",
+          "The Freedoom soundtrack: 66 songs, MIDI lumps of Debian's freedoom WADs (setup.sh --music)",
+          OVERDRIVEN_GUITAR, 140,
+          {"transpose": list(range(-5, 7)), "epochs": 16, "max_parts": 5, "model": {"pitch_features": True, "dropout": 0.3}},
+          licence="bsd-3-clause", music_licence=FREEDOOM_TERMS, datasets=("debian-freedoom",)),
 )}
 
 
