@@ -109,3 +109,19 @@ def test_a_rock_metal_piece_has_drums_on_channel_10_a_bass_and_an_overdriven_gui
     for step in output.steps:  # every part inside the range it played in training
         low, high = checkpoint.config.part_ranges[step.part]
         assert low <= min(step.pitches) and max(step.pitches) <= high
+
+
+def test_a_quartet_piece_is_four_tracks_violin_violin_viola_cello_each_in_range(tmp_path):
+    import mido
+
+    from genre_lstm.pipeline import make_music
+
+    checkpoint = get_checkpoint("classical-quartet")
+    [output] = make_music(checkpoint, checkpoint.seed_steps(0), GenerationRequest(length=300, random_seed=5),
+                          tmp_path, audio=False)
+    programs = [[m.program for m in track if m.type == "program_change"] for track in mido.MidiFile(output.midi).tracks]
+    assert [p for p in programs if p] == [[40], [40], [41], [42]]  # General MIDI violin, violin, viola, cello
+    assert {step.part for step in output.steps} == {0, 1, 2, 3}
+    for step in output.steps:
+        low, high = checkpoint.config.part_ranges[step.part]
+        assert low <= min(step.pitches) and max(step.pitches) <= high
