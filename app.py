@@ -405,8 +405,9 @@ def _checkbox(name: str) -> gr.Checkbox:
 def build_demo() -> gr.Blocks:
     genres = service.installed_genres()
     genre_choices = _genre_choices()
-    first = genres[0].id if genres else None
-    first_folder = genres[0].local_dir() if genres else None
+    shown = next((g for g in genres if g.id == DEFAULT_GENRE), genres[0] if genres else None)  # a bare call's genre
+    first = shown.id if shown else None
+    first_folder = shown.local_dir() if shown else None
     with gr.Blocks(title="genre-lstm", delete_cache=(300, listen.MAX_AGE_S)) as demo:
         gr.Markdown("# genre-lstm\nPick a genre, upload a seed or use one of the genre's held-out pieces, "
                     "click **Generate**, then listen and download the WAV or MIDI.")
