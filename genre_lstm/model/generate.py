@@ -322,6 +322,7 @@ class _PartLines:
         return terms + self.penalties[parts] if self.penalties is not None else terms
 
     def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
+        """Each variation's sampled token becomes its part's latest pitch (an end token changes nothing)."""
         pitches = self.tops[tokens]
         sounding = pitches != NO_PITCH
         rows = np.arange(len(parts))[sounding]
