@@ -270,10 +270,10 @@ def ids_to_latest_in_parts(tokens: np.ndarray, parts: np.ndarray, top_pitches: n
     last tells the model where its line goes next, however many other parts sounded since."""
     index = np.arange(len(tokens))
     pitches = top_pitches[tokens]
-    last_end = np.maximum.accumulate(np.where(tokens == END_ID, index, -1)) if len(tokens) else index
+    last_end = np.maximum.accumulate(np.where(tokens == END_ID, index, -1))
     latest = np.full((len(tokens), n_parts), NO_PITCH, np.int32)
     for part in range(n_parts):
-        last = np.maximum.accumulate(np.where((parts == part) & (pitches != NO_PITCH), index, -1)) if len(tokens) else index
+        last = np.maximum.accumulate(np.where((parts == part) & (pitches != NO_PITCH), index, -1))
         known = last > last_end
         latest[known, part] = pitches[last[known]]
     return latest

@@ -227,8 +227,8 @@ def config_for_training(settings: TrainSettings, vocab_size: int, ensemble: tupl
     """The network a run trains: the preset's, changed by ``settings.model``; with two or more parts,
     a part head whose token scores also see each part's latest pitch, and each part's range in
     ``train`` kept when sampling (a cello never sampled below the lowest note cellos played)."""
-    parted = {"parts": list(ensemble), "previous_in_part": True,
-              "part_ranges": pieces_to_part_ranges(train, len(ensemble))} if len(ensemble) > 1 else {}
+    ranges = [known or (0, 127) for known in pieces_to_part_ranges(train, len(ensemble))]  # a silent part: any pitch
+    parted = {"parts": list(ensemble), "previous_in_part": True, "part_ranges": ranges} if len(ensemble) > 1 else {}
     return ModelConfig.for_preset(settings.preset, vocab_size, **{**parted, **settings.model})
 
 
