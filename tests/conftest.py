@@ -105,16 +105,23 @@ def tiny_paper(tiny_paper_dir):
     return load_checkpoint(tiny_paper_dir)
 
 
-def loudness_curve(path, window_s: float = 0.05):
-    """RMS per 50 ms of a WAV: FluidSynth's output differs sample by sample between two renders of
-    one file (its voices and effects carry state), so renders are compared by how loudness moves."""
+def read_frames(path):
+    """The samples of a 16-bit WAV, channels interleaved, as floats."""
     import wave
 
     import numpy as np
 
     with wave.open(str(path), "rb") as handle:
-        frames = np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16).astype(float)
-        width = int(window_s * handle.getframerate()) * handle.getnchannels()
+        return np.frombuffer(handle.readframes(handle.getnframes()), dtype=np.int16).astype(float)
+
+
+def loudness_curve(path, window_s: float = 0.05):
+    """RMS per 50 ms of a 44.1 kHz stereo WAV: renders that should sound the same are compared by how
+    loudness moves, since FluidSynth's reverb carries state from one render to the next."""
+    import numpy as np
+
+    frames = read_frames(path)
+    width = int(window_s * 44100) * 2
     count = len(frames) // width
     return np.sqrt((frames[:count * width].reshape(count, width) ** 2).mean(axis=1))
 

@@ -61,23 +61,31 @@ def check_synth_available() -> None:
 
 
 class SynthPool:
-    """Idle synths per soundfont; ``borrow`` hands one to a single render at a time."""
+    """Idle synths per soundfont; ``player`` hands one to a single render at a time.
+
+    FluidSynth renders whole blocks of ``SYNTH_BLOCK`` frames and starts a note at the next block
+    boundary, so a synth goes back to the pool only on a boundary: every render then starts on one,
+    two renders of a file are the same frames, and two synths can play halves of a piece that meet.
+    """
 
     def __init__(self) -> None:
         self._idle: dict[str, list] = {}
         self._lock = threading.Lock()
 
     @contextmanager
-    def borrow(self, soundfont: Path):
+    def player(self, soundfont: Path, cancelled: threading.Event | None = None):
+        """A ``_Player`` on an idle synth of ``soundfont`` (a new one when none is idle)."""
         key = str(soundfont)
         with self._lock:
             idle = self._idle.setdefault(key, [])
             synth = idle.pop() if idle else None
         if synth is None:
             synth = _new_synth(soundfont)
+        player = _Player(synth, cancelled)
         try:
-            yield synth
+            yield player
         finally:
+            player.end_block()
             synth.system_reset()
             with self._lock:
                 self._idle[key].append(synth)
@@ -93,8 +101,7 @@ def midi_to_wav(midi_path: str | os.PathLike, wav_path: str | os.PathLike, *,
     events = midi_file_events(midi_path)
     _check_length(events, max_seconds, midi_path.name)
     font = Path(soundfont) if soundfont else find_soundfont()
-    with POOL.borrow(font) as synth:
-        player = _Player(synth)
+    with POOL.player(font) as player:
         player.play(events, len(events))
         samples = player.finish(_end_seconds(events) + RELEASE_TAIL_S)
     audio = PieceAudio(SAMPLE_RATE)
@@ -184,8 +191,7 @@ class StepsRenderer:
 
     def _work(self) -> None:
         try:
-            with POOL.borrow(self._font) as synth:
-                player = _Player(synth, self._closed)
+            with POOL.player(self._font, self._closed) as player:
                 while True:
                     steps, final = self._next_job()
                     if steps is None:
@@ -220,7 +226,8 @@ class _Player:
         self.synth = synth
         self.cancelled = cancelled or threading.Event()  # set: stop between events, raise RenderCancelled
         self.chunks: list[np.ndarray] = []
-        self.made = 0  # frames rendered
+        self.made = 0  # the frame the piece has been rendered up to
+        self.rendered = 0  # frames this player took from the synth
         self.played = 0  # events sent
 
     def play(self, events, until: int) -> None:
@@ -229,10 +236,7 @@ class _Player:
         for at, kind, channel, a, b in events[self.played:until]:
             if self.cancelled.is_set():
                 raise RenderCancelled("rendering was stopped")
-            due = int(round(at * SAMPLE_RATE))
-            if due > self.made:
-                self.chunks.append(synth.get_samples(due - self.made))
-                self.made = due
+            self._render_to(int(round(at * SAMPLE_RATE)))
             if kind == "note_on":
                 synth.noteon(channel, a, b)
             elif kind == "note_off":
@@ -247,17 +251,28 @@ class _Player:
 
     def finish(self, total_seconds: float) -> np.ndarray:
         """Render up to ``total_seconds``; the (frames, 2) int16 audio."""
-        end = int(round(total_seconds * SAMPLE_RATE))
-        if end > self.made:
-            self.chunks.append(self.synth.get_samples(end - self.made))
-            self.made = end
+        self._render_to(int(round(total_seconds * SAMPLE_RATE)))
         stereo = np.concatenate(self.chunks) if self.chunks else np.zeros(2, np.int16)
         return stereo.reshape(-1, 2)
+
+    def end_block(self) -> None:
+        """Render (and drop) what is left of the synth's current block, leaving it on a boundary."""
+        rest = -self.rendered % SYNTH_BLOCK
+        if rest:
+            self.synth.get_samples(rest)
+            self.rendered += rest
+
+    def _render_to(self, frame: int) -> None:
+        if frame > self.made:
+            self.chunks.append(self.synth.get_samples(frame - self.made))
+            self.rendered += frame - self.made
+            self.made = frame
 
 
 SPLIT_MIN_SECONDS = 30.0  # less audio than this left: one synth finishes alone
 PREROLL_S = 2.0  # besides the longest note: the reverb tail of notes before a second synth starts
 CROSSFADE_S = 0.05
+SYNTH_BLOCK = 64  # frames FluidSynth renders at a time (FLUID_BUFSIZE)
 
 
 def _finish_in_two(player: "_Player", events, total_seconds: float, font: Path, longest_note_s: float) -> np.ndarray:
@@ -271,6 +286,7 @@ def _finish_in_two(player: "_Player", events, total_seconds: float, font: Path, 
     fade = int(CROSSFADE_S * SAMPLE_RATE)
     middle = (player.made + end) // 2
     start = middle - fade - int((PREROLL_S + longest_note_s) * SAMPLE_RATE)
+    start -= start % SYNTH_BLOCK  # the second synth's blocks line up with the first's: its notes start together
     if start < player.made:  # notes already sent to the first synth would be missing from the second
         player.play(events, len(events))
         return player.finish(total_seconds)
@@ -280,8 +296,7 @@ def _finish_in_two(player: "_Player", events, total_seconds: float, font: Path, 
 
     def render_second_half() -> None:
         try:
-            with POOL.borrow(font) as synth:
-                helper = _Player(synth, player.cancelled)
+            with POOL.player(font, player.cancelled) as helper:
                 helper.made = start  # its audio begins at ``start``
                 setup = [(start / SAMPLE_RATE, *e[1:]) for e in events[:first]
                          if e[1] not in ("note_on", "note_off")]  # programs and controllers so far
