@@ -65,7 +65,8 @@ class SynthPool:
 
     FluidSynth renders whole blocks of ``SYNTH_BLOCK`` frames and starts a note at the next block
     boundary, so a synth goes back to the pool only on a boundary: every render then starts on one,
-    two renders of a file are the same frames, and two synths can play halves of a piece that meet.
+    two renders of a file sound the same (only the reverb's running state differs), and two synths
+    can play halves of a piece that meet without a dip.
     """
 
     def __init__(self) -> None:
