@@ -224,7 +224,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
             try:
-                print(f"machine: {os.cpu_count()} cores; default form (500 steps, first genre), {args.repeats} clicks "
+                print(f"machine: {os.cpu_count()} cores; default form (500 steps of the genre the page opens on), {args.repeats} clicks "
                       "per app and condition after one warm-up; throttled = 20 Mbit/s, 40 ms", flush=True)
                 for condition in args.conditions.split(","):
                     for name, _ in apps:  # the apps take turns, condition by condition
