@@ -1,6 +1,7 @@
 """Click to sound: the real page in Debian's Chromium, on loopback and on a throttled network.
 
     .venv/bin/python benchmarks/bench_listen.py [--repeats 5] [--before d610162] [--conditions loopback,throttled]
+                                                [--genre "Baroque chorale"]
     .venv/bin/python benchmarks/bench_listen.py --codecs   # the codecs libsndfile offers, on a real piece
 
 Starts `python app.py` (this checkout, and with --before the app of that commit, exported with
@@ -24,6 +25,7 @@ Prints p50/p95 (nearest rank) per app and condition.
 from __future__ import annotations
 
 import argparse
+import re
 import os
 import statistics
 import subprocess
@@ -142,7 +144,7 @@ def one_click(page, cdp, seed: int, old: bool, timeout_s: float = 180.0) -> dict
             "all_mb": received["all"] / 1e6}
 
 
-def measure(browser, url: str, condition: str, repeats: int, old: bool) -> list[dict]:
+def measure(browser, url: str, condition: str, repeats: int, old: bool, genre: str | None = None) -> list[dict]:
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = context.new_page()
     page.add_init_script(WATCH_MEDIA)
@@ -154,6 +156,9 @@ def measure(browser, url: str, condition: str, repeats: int, old: bool) -> list[
     try:
         page.goto(url, wait_until="load")
         page.locator("#generate").wait_for(timeout=60_000)
+        if genre:  # the genre's name as the list shows it, e.g. "Baroque chorale"
+            page.locator("#genre input").first.click()
+            page.get_by_role("option", name=re.compile(f"^{re.escape(genre)}")).click()
         one_click(page, cdp, 999, old)  # warm: the model loads and compiles on the first request
         return [one_click(page, cdp, seed, old) for seed in range(repeats)]
     finally:
@@ -208,6 +213,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--before", help="a git ref whose app is measured too (e.g. main's commit)")
     parser.add_argument("--conditions", default="loopback,throttled")
+    parser.add_argument("--genre", help="pick this genre (its name in the list) instead of the one the page opens on")
     parser.add_argument("--codecs", action="store_true", help="compare the codecs instead (no browser)")
     args = parser.parse_args()
     if args.codecs:
@@ -224,11 +230,13 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
             try:
-                print(f"machine: {os.cpu_count()} cores; default form (500 steps of the genre the page opens on), {args.repeats} clicks "
+                print(f"machine: {os.cpu_count()} cores; default form (500 steps of {args.genre or 'the genre the page opens on'}), "
+                      f"{args.repeats} clicks "
                       "per app and condition after one warm-up; throttled = 20 Mbit/s, 40 ms", flush=True)
                 for condition in args.conditions.split(","):
                     for name, _ in apps:  # the apps take turns, condition by condition
-                        report(name, condition, measure(browser, urls[name], condition, args.repeats, name == "before"))
+                        report(name, condition, measure(browser, urls[name], condition, args.repeats, name == "before",
+                                                           args.genre))
             finally:
                 browser.close()
     finally:
