@@ -32,6 +32,7 @@ DEFAULT_GENRE = "irish-fiddle"  # what a bare API call generates
 UPLOAD_NOTE = (f"Uploads (up to {MAX_UPLOAD}: MIDI, MusicXML or ABC) are used for your request only and deleted "
                "with its results; nothing is kept or shared.")
 SOURCE_INPUTS = ("genre", "seed_file", "seed_choice", "new_seed")  # which model and seed; the rest are FIELDS
+GENRE_SETTINGS = ("temperature", "key_bias", "register_margin")  # sliders set to the chosen genre's defaults
 
 
 def readable_errors(handler):
@@ -205,12 +206,13 @@ def _show(result: service.Result, streams) -> list:
 
 @readable_errors
 def on_genre(genre, request: gr.Request):
-    """New genre (shipped or the session's own): its seed windows and its default temperature."""
+    """New genre (shipped or the session's own): its seed windows and its default sampling settings."""
     folder = _folder_of(genre, request)
     if folder is None:
-        return gr.Dropdown(), gr.Slider(), gr.Textbox()
+        return gr.Dropdown(), *(gr.Slider() for _ in GENRE_SETTINGS), gr.Textbox()
     choices = service.seed_choices(folder)
-    return (gr.Dropdown(choices=choices, value=choices[0]), service.default_temperature(folder),
+    return (gr.Dropdown(choices=choices, value=choices[0]),
+            *(service.default_setting(folder, name) for name in GENRE_SETTINGS),
             gr.Textbox(placeholder=_parts_hint(folder)))
 
 
@@ -431,8 +433,8 @@ def build_demo() -> gr.Blocks:
                             list(FIELD["rhythm"].choices), value="learned", label=FIELD["rhythm"].label, elem_id="rhythm"))
                         with gr.Row():
                             knobs["offset_min"], knobs["offset_max"] = _number("offset_min"), _number("offset_max")
-                        knobs["temperature"] = _slider("temperature", value=service.default_temperature(first_folder)
-                                                       if first_folder else 1.0)
+                        for name in GENRE_SETTINGS:
+                            knobs[name] = _slider(name, value=service.default_setting(first_folder, name))
                         knobs["top_k"] = _slider("top_k", value=0)
                         knobs["tempo"] = _number("tempo", value=0)
                         knobs["instrument"] = _checked_by_request(gr.Dropdown(
@@ -472,7 +474,8 @@ def build_demo() -> gr.Blocks:
             cancel.click(cancel_requests, None, None, js=listen.PAUSE_PLAYERS_JS, cancels=[event], api_name=False)
             continue_button.click(first_midi, downloads, seed_file, api_name="continue_result")
             wav_button.click(render_wavs, downloads, downloads, api_name="wav", concurrency_limit=2)
-            genre.change(on_genre, genre, [seed_choice, knobs["temperature"], knobs["parts"]], api_name=False)
+            genre.change(on_genre, genre, [seed_choice, *(knobs[name] for name in GENRE_SETTINGS), knobs["parts"]],
+                         api_name=False)
             shown = [genre, knobs["length"], knobs["bars"], knobs["tempo"]]
             for control in shown:
                 control.change(duration_text, shown, duration, api_name=False)

@@ -127,6 +127,12 @@ FIELDS: tuple[Field, ...] = (
           help="random rhythm: longest gap, in quarter notes"),
     Field("temperature", float, None, 0.05, 5.0, label="Temperature", help="sampling temperature"),
     Field("top_k", int, None, 0, 1000, label="Top-k (0 = off)", help="sample among the k likeliest tokens (0 = all)"),
+    Field("key_bias", float, None, 0.0, 20.0, label="Keep to the seed's key (0 = off)",
+          help="how firmly to keep to the seed's pitch classes: a step with a pitch outside them is e^N times "
+               "less likely (0 = off)"),
+    Field("register_margin", int, None, 0, 48, label="Keep each part within N semitones of its seed register (0 = off)",
+          help="keep each part within this many semitones of the lowest and highest pitch it plays in the seed "
+               "(0 = off)"),
     Field("tempo", float, None, 20, 400, label="Tempo BPM (0 = the genre's)",
           help="beats per minute", zero_is_default=True),
     Field("instrument", str, None, choices=GM_PROGRAMS, label="Instrument",
@@ -155,6 +161,8 @@ class GenerationRequest:
     offset_max: float = FIELD["offset_max"].default
     temperature: float | None = None
     top_k: int | None = None
+    key_bias: float | None = None  # logit penalty for pitches outside the seed's pitch classes
+    register_margin: int | None = None  # semitones a part may go beyond its seed's register
     tempo: float | None = None  # beats per minute
     instrument: str | None = None  # a General MIDI name or number; None: the genre's
     parts: str | None = None  # per part: an instrument, 'mute' or nothing (the genre's), comma-separated
@@ -197,6 +205,8 @@ class GenerationRequest:
             self, rhythm=rhythm,
             temperature=defaults.temperature if self.temperature is None else self.temperature,
             top_k=defaults.top_k if self.top_k is None else self.top_k,
+            key_bias=defaults.key_bias if self.key_bias is None else self.key_bias,
+            register_margin=defaults.register_margin if self.register_margin is None else self.register_margin,
             tempo=float(defaults.tempo_bpm) if self.tempo is None else self.tempo,
             instrument=str(defaults.program) if self.instrument is None else self.instrument)
 

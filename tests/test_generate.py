@@ -97,3 +97,55 @@ def test_a_single_line_model_hears_a_seed_of_parts_as_one_line(tiny_checkpoint, 
     [merged] = generate(tiny_checkpoint, merge_parts(voices), GenerationRequest(length=10, random_seed=1))
     [piece] = generate(tiny_checkpoint, voices, GenerationRequest(length=10, random_seed=1))
     assert piece.steps == merged.steps and {s.part for s in piece.steps} == {0}
+
+
+def test_a_key_bias_keeps_the_continuation_to_the_seeds_pitch_classes(tiny_checkpoint):
+    from genre_lstm.model.generate import seed_pitch_classes
+
+    seed = tiny_checkpoint.seed_steps(0)
+    key = seed_pitch_classes(seed)
+    assert 5 <= len(key) <= 9  # a tune's scale, passing notes left out
+
+    def outside(request):
+        pieces = generate(tiny_checkpoint, seed, request)
+        notes = [p % 12 for piece in pieces for step in piece.steps for p in step.pitches]
+        return sum(c not in key for c in notes) / len(notes)
+
+    loose = GenerationRequest(length=150, random_seed=2, variations=4, temperature=1.5, key_bias=0)
+    free, held = outside(loose), outside(GenerationRequest(**{**loose.as_dict(), "key_bias": 20}))
+    assert free > 0.02 and held < free / 4
+
+
+def test_the_seed_holds_key_and_register_of_pitched_parts_and_leaves_the_drums_alone(tiny_parts):
+    from genre_lstm.model.generate import OUT_OF_REACH, seed_terms
+    from genre_lstm.music.events import Step
+
+    vocab = tiny_parts.vocab
+    seed = [Step((60,), 1.0, 1.0), Step((64,), 1.0, 1.0), Step((67,), 1.0, 1.0, part=1), Step((37,), 1.0, 1.0, part=3)]
+    terms = seed_terms(vocab, seed, 4, {3}, 2.0, 0)
+    in_c = [i for i in range(2, len(vocab)) if {p % 12 for p in vocab.pitches_of(i)} <= {0, 4, 7}]
+    assert terms.shape == (4, len(vocab)) and not terms[3].any()  # the drum hit is no pitch class
+    assert (terms[:3, in_c] == 0).all() and set(terms[0]) == {0.0, -2.0}
+    assert seed_terms(vocab, seed, 4, {3}, 0.0, 0) is None
+
+    reach = seed_terms(vocab, seed, 4, {3}, 0.0, 2)
+    for index in range(2, len(vocab)):
+        pitches = vocab.pitches_of(index)
+        assert (reach[0, index] == OUT_OF_REACH) == (min(pitches) < 58 or max(pitches) > 66)  # 60-64, 2 either side
+        assert (reach[1, index] == OUT_OF_REACH) == (min(pitches) < 65 or max(pitches) > 69)
+    assert not reach[2].any() and not reach[3].any()  # the tenor is not in the seed; the drums never held
+
+
+def test_a_register_margin_keeps_every_part_near_its_seed_register(tiny_parts):
+    seed = tiny_parts.seed_steps(0)
+    ranges = {part: (min(p for s in seed if s.part == part for p in s.pitches),
+                     max(p for s in seed if s.part == part for p in s.pitches)) for part in range(4)}
+    request = GenerationRequest(length=120, random_seed=3, variations=2, temperature=2.0)
+    free = generate(tiny_parts, seed, request)
+    held = generate(tiny_parts, seed, GenerationRequest(**{**request.as_dict(), "register_margin": 1}))
+
+    def beyond(pieces):
+        return sum(min(s.pitches) < ranges[s.part][0] - 1 or max(s.pitches) > ranges[s.part][1] + 1
+                   for piece in pieces for s in piece.steps)
+
+    assert beyond(free) > 0 and beyond(held) == 0

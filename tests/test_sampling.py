@@ -20,3 +20,10 @@ def test_banned_indices_are_never_drawn():
 def test_inverse_cdf_is_deterministic_per_uniform():
     probabilities = np.array([[0.25, 0.25, 0.5]] * 3)
     assert list(sample_indices(probabilities, np.array([0.1, 0.3, 0.9]))) == [0, 1, 2]
+
+
+def test_a_bias_is_added_to_the_logits_before_temperature_and_top_k():
+    logits = np.log(np.array([[0.5, 0.3, 0.2]]))
+    biased = scores_to_probabilities(logits, bias=np.array([0.0, 0.0, np.log(4.0)]))
+    assert np.allclose(biased, [[0.5 / 1.6, 0.3 / 1.6, 0.8 / 1.6]])
+    assert scores_to_probabilities(logits, bias=np.array([-50.0, 0.0, 0.0]), top_k=1)[0].argmax() == 1

@@ -13,7 +13,9 @@ from genre_lstm.store.genres import get_genre
 def test_a_users_own_checkpoint_has_seed_choices_a_temperature_and_a_duration(tiny_checkpoint_dir):
     choices = service.seed_choices(tiny_checkpoint_dir)
     assert choices[0] == service.RANDOM_SEED_CHOICE and choices[1].startswith("#0: ")
-    assert service.default_temperature(tiny_checkpoint_dir) == 1.0
+    assert service.default_setting(tiny_checkpoint_dir, "temperature") == 1.0
+    assert service.default_setting(tiny_checkpoint_dir, "key_bias") == 0.0
+    assert service.default_setting(get_genre("rock-metal").local_dir(), "temperature") == 0.8
     assert approximate_seconds(tiny_checkpoint_dir, 100, 120) == pytest.approx(
         approximate_seconds(tiny_checkpoint_dir, 200, 240))
 

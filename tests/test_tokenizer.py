@@ -71,3 +71,11 @@ def test_a_token_is_outside_a_part_range_when_any_of_its_pitches_is():
     outside = vocab.outside_ranges([(60, 67), (40, 62)])
     assert not outside[0, vocab.id_of((60, 64, 67))] and outside[1, vocab.id_of((60, 64, 67))]
     assert not outside[:, END_ID].any() and not outside[1, vocab.id_of((62,))]
+
+
+def test_tokens_outside_a_set_of_pitch_classes_are_marked(tiny_checkpoint):
+    vocab = tiny_checkpoint.vocab
+    outside = vocab.outside_pitch_classes({0, 2, 4, 5, 7, 9, 11})
+    for index in range(2, len(vocab)):
+        assert outside[index] == any(p % 12 in (1, 3, 6, 8, 10) for p in vocab.pitches_of(index))
+    assert not outside[:2].any()  # end and rare tokens hold no pitch

@@ -74,10 +74,14 @@ def seed_choices(folder: Path) -> list[str]:
                                    for i, s in enumerate(layout.read_seeds(folder))]
 
 
-def default_temperature(folder: Path) -> float:
-    """The sampling temperature a checkpoint plays by default (its generation.json)."""
-    value = layout.read_defaults(folder).get("temperature", 1.0)
-    return float(value) if isinstance(value, (int, float)) else 1.0
+def default_setting(folder: Path | None, name: str) -> float:
+    """A sampling setting a checkpoint plays by default (``temperature``, ``key_bias``): its
+    generation.json's, else (or without a checkpoint) the house default of ``GenerationDefaults``."""
+    from ..store.checkpoint import GenerationDefaults
+
+    fallback = float(getattr(GenerationDefaults(), name))
+    value = layout.read_defaults(folder).get(name, fallback) if folder else fallback
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else fallback
 
 
 def part_names(folder: Path) -> list[str]:

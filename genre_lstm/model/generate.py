@@ -198,6 +198,38 @@ def seed_range(steps: list[Step]) -> dict[str, int]:
     return {"low": min(pitches), "high": max(pitches)} if pitches else {"low": 0, "high": 0}
 
 
+KEY_SHARE = 0.03  # a pitch class under this share of the seed's notes is a passing note, not its key
+OUT_OF_REACH = -1e9  # added to a token's logit: never sampled, and no NaN where all else is masked
+
+
+def seed_pitch_classes(steps: list[Step]) -> set[int]:
+    """The pitch classes of the seed's key: each one at least ``KEY_SHARE`` of its pitched notes."""
+    classes = np.bincount([p % 12 for step in steps for p in step.pitches], minlength=12)
+    return {int(c) for c in np.flatnonzero(classes >= KEY_SHARE * max(1, classes.sum()))} if classes.sum() else set()
+
+
+def seed_terms(vocab, seed_steps: list[Step], parts: int, drums: frozenset[int] | set[int],
+               key_bias: float, register_margin: int) -> np.ndarray | None:
+    """(parts, V) logit terms that hold each pitched part to the seed: ``-key_bias`` for a token
+    with a pitch outside the seed's key (``seed_pitch_classes``), and never a pitch more than
+    ``register_margin`` semitones outside what that part played in the seed (a part the seed does
+    not play is free). Drums are left alone. None when both are off or the seed has no pitches."""
+    pitched = [step for step in seed_steps if step.part not in drums]
+    terms = np.zeros((max(1, parts), len(vocab)), np.float32)
+    classes = seed_pitch_classes(pitched)
+    if key_bias and classes:
+        terms -= key_bias * vocab.outside_pitch_classes(classes).astype(np.float32)
+    if register_margin:
+        for part in range(len(terms)):
+            played = [p for step in pitched if step.part == part or parts <= 1 for p in step.pitches]
+            if played:
+                reach = [(min(played) - register_margin, max(played) + register_margin)]
+                terms[part] += OUT_OF_REACH * vocab.outside_ranges(reach)[0]
+    for part in drums:
+        terms[part] = 0.0
+    return terms if terms.any() else None
+
+
 def _metric_classes(steps: list[Step], after: _Timeline) -> tuple[np.ndarray, np.ndarray]:
     """Position and meter classes of the step after each of [end token] + ``steps``."""
     followers = steps + [Step((), 0.0, 0.0, after.position, after.meter)]
@@ -245,13 +277,15 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     tables = runner.tables
     parts = np.zeros(count, np.int64)
     lines = _PartLines(config, vocab, prefix[0], part_prefix, count) if parted else None
+    held = seed_terms(vocab, seed_steps, len(config.parts), drums, settings.key_bias, settings.register_margin)
     for index in range(budget):
         draws = uniform_draws(generators, 4 if parted else 3)
         if parted:  # the part first, then everything else given it
             parts = sample_indices(scores_to_probabilities(scores[3], temperature=settings.temperature), draws[:, 3])
         given = _part_terms(tables, parts, lines) if parted else (0.0, 0.0, 0.0)
         probabilities = scores_to_probabilities(scores[0] + given[0], temperature=settings.temperature,
-                                                top_k=settings.top_k, banned=banned, are_logits=are_logits)
+                                                top_k=settings.top_k, banned=banned, are_logits=are_logits,
+                                                bias=None if held is None else held[parts])
         tokens = sample_indices(probabilities, draws[:, 0])
         if lines is not None:
             lines.played(parts, tokens)
@@ -306,14 +340,12 @@ class _PartLines:
     """What a model with parts knows of each variation's parts while sampling: the latest pitch of
     every part (``previous_in_part``), and the tokens each part may not play (outside its range)."""
 
-    OUT_OF_RANGE = -1e9  # added to a token's logit: never sampled, and no NaN where all else is masked
-
     def __init__(self, config: ModelConfig, vocab, prefix_tokens: np.ndarray, prefix_parts: np.ndarray, count: int):
         self.tops = vocab.top_pitches()
         latest = ids_to_latest_in_parts(prefix_tokens, prefix_parts, self.tops, len(config.parts))[-1]
         self.latest = np.tile(latest, (count, 1))
         self.uses_previous = config.previous_in_part
-        self.penalties = (vocab.outside_ranges(config.part_ranges) * self.OUT_OF_RANGE).astype(np.float32) \
+        self.penalties = (vocab.outside_ranges(config.part_ranges) * OUT_OF_REACH).astype(np.float32) \
             if config.part_ranges else None
 
     def token_terms(self, tables: dict, parts: np.ndarray):

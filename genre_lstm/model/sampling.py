@@ -13,10 +13,14 @@ import numpy as np
 
 
 def scores_to_probabilities(scores: np.ndarray, *, temperature: float = 1.0, top_k: int = 0,
-                            banned: Sequence[int] = (), are_logits: bool = True) -> np.ndarray:
-    """(B, V) logits or probabilities -> (B, V) float64 probabilities after temperature, top-k, bans."""
+                            banned: Sequence[int] = (), are_logits: bool = True,
+                            bias: np.ndarray | None = None) -> np.ndarray:
+    """(B, V) logits or probabilities -> (B, V) float64 probabilities after temperature, top-k, bans
+    (``bias``: terms added to the logits first, e.g. a pull towards a key)."""
     scores = np.asarray(scores, dtype=np.float64)
     logits = scores if are_logits else np.log(np.clip(scores, 1e-30, None))
+    if bias is not None:
+        logits = logits + bias
     logits = logits / temperature
     if banned:
         logits = logits.copy()

@@ -188,6 +188,11 @@ class Vocabulary:
                 outside[:, index] = [min(pitches) < low or max(pitches) > high for low, high in ranges]
         return outside
 
+    def outside_pitch_classes(self, classes) -> np.ndarray:
+        """(V,) True where a token has a pitch whose pitch class (0 = C) is not among ``classes``."""
+        allowed = set(classes)
+        return np.array([any(p % 12 not in allowed for p in pitches) for pitches in self._pitch_sets], bool)
+
     @property
     def n_durations(self) -> int:
         return len(self._durations)

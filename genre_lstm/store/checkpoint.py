@@ -44,6 +44,8 @@ class GenerationDefaults:
     temperature: float = 1.0
     top_k: int = 0
     rhythm: str = "learned"
+    key_bias: float = 0.0  # see request.FIELD["key_bias"]
+    register_margin: int = 0  # see request.FIELD["register_margin"]
 
     @classmethod
     def from_json(cls, data: dict) -> "GenerationDefaults":

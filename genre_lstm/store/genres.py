@@ -37,6 +37,8 @@ class Genre:
     tempo_bpm: float
     train: dict = field(default_factory=dict)  # TrainSettings fields that differ from the defaults
     temperature: float = 1.0  # default sampling temperature
+    key_bias: float = 0.0  # default pull towards the seed's pitch classes (request.FIELD["key_bias"])
+    register_margin: int = 0  # default reach beyond each part's seed register (request.FIELD["register_margin"])
     hub_revision: str = "main"
     _: KW_ONLY
     licence: str  # the checkpoint's licence as the hub spells it (the card's `license:`), set by its music's terms

@@ -38,7 +38,8 @@ def genre_recipe(genre_id: str, settings: TrainSettings, *, out: Path | None = N
     settings.check()
     report = read_collection(genre.collection, workers=workers)
     defaults = GenerationDefaults(name=genre.id, description=genre.name, tempo_bpm=genre.tempo_bpm,
-                                  program=genre.program, temperature=genre.temperature)
+                                  program=genre.program, temperature=genre.temperature,
+                                  key_bias=genre.key_bias, register_margin=genre.register_margin)
     info = {"genre": genre.id, "source": genre.source, "collection": genre.collection}
     return Recipe(report, Path(out or genre.local_dir()), defaults, info, genre)
 
