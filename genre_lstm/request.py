@@ -130,9 +130,9 @@ FIELDS: tuple[Field, ...] = (
     Field("key_bias", float, None, 0.0, 20.0, label="Keep to the seed's key (0 = off)",
           help="how firmly to keep to the seed's pitch classes: a step with a pitch outside them is e^N times "
                "less likely (0 = off)"),
-    Field("register_margin", int, None, 0, 48, label="Keep each part within N semitones of its seed register (0 = off)",
+    Field("register_margin", int, None, 0, 48, label="Keep each part within N semitones of its register (0 = off)",
           help="keep each part within this many semitones of the lowest and highest pitch it plays in the seed "
-               "(0 = off)"),
+               "(a part the seed does not play: in its first 8 notes) (0 = off)"),
     Field("tempo", float, None, 20, 400, label="Tempo BPM (0 = the genre's)",
           help="beats per minute", zero_is_default=True),
     Field("instrument", str, None, choices=GM_PROGRAMS, label="Instrument",

@@ -117,23 +117,32 @@ def test_a_key_bias_keeps_the_continuation_to_the_seeds_pitch_classes(tiny_check
 
 
 def test_the_seed_holds_key_and_register_of_pitched_parts_and_leaves_the_drums_alone(tiny_parts):
-    from genre_lstm.model.generate import OUT_OF_REACH, seed_terms
+    import numpy as np
+
+    from genre_lstm.model.generate import OUT_OF_REACH, SeedHold
     from genre_lstm.music.events import Step
 
     vocab = tiny_parts.vocab
     seed = [Step((60,), 1.0, 1.0), Step((64,), 1.0, 1.0), Step((67,), 1.0, 1.0, part=1), Step((37,), 1.0, 1.0, part=3)]
-    terms = seed_terms(vocab, seed, 4, {3}, 2.0, 0)
+    every_part = np.arange(4)
+    terms = SeedHold(vocab, seed, 4, {3}, 2.0, 0, count=4).token_terms(every_part)
     in_c = [i for i in range(2, len(vocab)) if {p % 12 for p in vocab.pitches_of(i)} <= {0, 4, 7}]
     assert terms.shape == (4, len(vocab)) and not terms[3].any()  # the drum hit is no pitch class
     assert (terms[:3, in_c] == 0).all() and set(terms[0]) == {0.0, -2.0}
-    assert seed_terms(vocab, seed, 4, {3}, 0.0, 0) is None
+    assert SeedHold(vocab, seed, 4, {3}, 0.0, 0, count=4).token_terms(every_part) is None
 
-    reach = seed_terms(vocab, seed, 4, {3}, 0.0, 2)
+    hold = SeedHold(vocab, seed, 4, {3}, 0.0, 2, count=4)
+    reach = hold.token_terms(every_part)
     for index in range(2, len(vocab)):
         pitches = vocab.pitches_of(index)
         assert (reach[0, index] == OUT_OF_REACH) == (min(pitches) < 58 or max(pitches) > 66)  # 60-64, 2 either side
         assert (reach[1, index] == OUT_OF_REACH) == (min(pitches) < 65 or max(pitches) > 69)
-    assert not reach[2].any() and not reach[3].any()  # the tenor is not in the seed; the drums never held
+    assert not reach[2].any() and not reach[3].any()  # the tenor is not in the seed yet; the drums are never held
+    tenor = [i for i in range(2, len(vocab)) if len(vocab.pitches_of(i)) == 1 and 50 <= vocab.pitches_of(i)[0] <= 52]
+    for token in tenor * SeedHold.REGISTER_NOTES:  # the tenor's first notes, in variation 2 only
+        hold.played(np.array([0, 0, 2, 0]), np.array([0, 0, token, 0]))
+    tenors = hold.token_terms(np.full(4, 2))
+    assert not tenors[0].any() and (tenors[2, tenor] == 0).all() and (tenors[2] == OUT_OF_REACH).sum() > 0
 
 
 def test_a_register_margin_keeps_every_part_near_its_seed_register(tiny_parts):

@@ -29,8 +29,9 @@ def test_each_checkpoint_loads_and_generates_50_steps(genre):
 @pytest.mark.parametrize("genre", SHIPPED)
 def test_each_checkpoint_plays_with_its_genre_defaults(genre):
     defaults, registered = get_checkpoint(genre).defaults, GENRES[genre]
-    assert (defaults.temperature, defaults.tempo_bpm, defaults.program) == (
-        registered.temperature, registered.tempo_bpm, registered.program)
+    assert (defaults.temperature, defaults.tempo_bpm, defaults.program, defaults.key_bias,
+            defaults.register_margin) == (registered.temperature, registered.tempo_bpm, registered.program,
+                                          registered.key_bias, registered.register_margin)
 
 
 @pytest.mark.parametrize("genre", SHIPPED)
@@ -39,7 +40,8 @@ def test_model_card_has_hub_metadata_and_the_figures(genre):
     front = yaml.safe_load(card.split("---")[1])
     assert {"library_name", "license", "tags", "datasets", "metrics"} <= set(front)
     assert front["license"] == GENRES[genre].licence
-    for fact in ("Pieces:", "Vocabulary:", "Parameters:", "held-out", "min on"):
+    for fact in ("Pieces:", "Vocabulary:", "Parameters:", "held-out", "min on",
+                 f"temperature {GENRES[genre].temperature:g}"):
         assert fact in card
 
 

@@ -208,26 +208,53 @@ def seed_pitch_classes(steps: list[Step]) -> set[int]:
     return {int(c) for c in np.flatnonzero(classes >= KEY_SHARE * max(1, classes.sum()))} if classes.sum() else set()
 
 
-def seed_terms(vocab, seed_steps: list[Step], parts: int, drums: frozenset[int] | set[int],
-               key_bias: float, register_margin: int) -> np.ndarray | None:
-    """(parts, V) logit terms that hold each pitched part to the seed: ``-key_bias`` for a token
-    with a pitch outside the seed's key (``seed_pitch_classes``), and never a pitch more than
-    ``register_margin`` semitones outside what that part played in the seed (a part the seed does
-    not play is free). Drums are left alone. None when both are off or the seed has no pitches."""
-    pitched = [step for step in seed_steps if step.part not in drums]
-    terms = np.zeros((max(1, parts), len(vocab)), np.float32)
-    classes = seed_pitch_classes(pitched)
-    if key_bias and classes:
-        terms -= key_bias * vocab.outside_pitch_classes(classes).astype(np.float32)
-    if register_margin:
-        for part in range(len(terms)):
-            played = [p for step in pitched if step.part == part or parts <= 1 for p in step.pitches]
-            if played:
-                reach = [(min(played) - register_margin, max(played) + register_margin)]
-                terms[part] += OUT_OF_REACH * vocab.outside_ranges(reach)[0]
-    for part in drums:
-        terms[part] = 0.0
-    return terms if terms.any() else None
+class SeedHold:
+    """What keeps each variation's pitched parts near the seed while sampling: ``-key_bias`` on a
+    token with a pitch outside the seed's key (``seed_pitch_classes``), and no pitch more than
+    ``register_margin`` semitones outside the register a part played in the seed, or, for a part the
+    seed does not play, in its first ``REGISTER_NOTES`` notes. Drums are left alone."""
+
+    REGISTER_NOTES = 8
+
+    def __init__(self, vocab, seed_steps: list[Step], parts: int, drums, key_bias: float, register_margin: int,
+                 count: int):
+        self.vocab, self.margin, self.drums = vocab, register_margin, frozenset(drums)
+        pitched = [step for step in seed_steps if step.part not in self.drums]
+        classes = seed_pitch_classes(pitched)
+        rows = max(1, parts)
+        self.key = np.zeros((rows, len(vocab)), np.float32)
+        if key_bias and classes:
+            self.key[[part for part in range(rows) if part not in self.drums]] = (
+                -key_bias * vocab.outside_pitch_classes(classes).astype(np.float32))
+        self.reach = np.zeros((count, rows, len(vocab)), np.float32)
+        self.heard: dict[tuple[int, int], list[int]] = {}  # (variation, part) -> its first pitches
+        if register_margin:
+            for part in range(rows):
+                played = [p for step in pitched if step.part == part for p in step.pitches]
+                if played:
+                    self.reach[:, part] = self._outside(played)
+                elif part not in self.drums:
+                    self.heard.update({(k, part): [] for k in range(count)})
+        self.active = bool(key_bias and classes) or bool(register_margin)
+
+    def _outside(self, pitches: list[int]) -> np.ndarray:
+        reach = [(min(pitches) - self.margin, max(pitches) + self.margin)]
+        return OUT_OF_REACH * self.vocab.outside_ranges(reach)[0].astype(np.float32)
+
+    def token_terms(self, parts: np.ndarray) -> np.ndarray | None:
+        """(B, V) terms for the token scores of each variation's sampled part (None when off)."""
+        return self.key[parts] + self.reach[np.arange(len(parts)), parts] if self.active else None
+
+    def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
+        """A part still finding its register keeps each variation's first pitches, then holds them."""
+        for k, (part, token) in enumerate(zip(parts, tokens)):
+            heard = self.heard.get((k, int(part)))
+            if heard is None:
+                continue
+            heard.extend(self.vocab.pitches_of(int(token)))
+            if len(heard) >= self.REGISTER_NOTES:
+                self.reach[k, part] = self._outside(heard)
+                del self.heard[(k, int(part))]
 
 
 def _metric_classes(steps: list[Step], after: _Timeline) -> tuple[np.ndarray, np.ndarray]:
@@ -277,7 +304,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     tables = runner.tables
     parts = np.zeros(count, np.int64)
     lines = _PartLines(config, vocab, prefix[0], part_prefix, count) if parted else None
-    held = seed_terms(vocab, seed_steps, len(config.parts), drums, settings.key_bias, settings.register_margin)
+    hold = SeedHold(vocab, seed_steps, len(config.parts), drums, settings.key_bias, settings.register_margin, count)
     for index in range(budget):
         draws = uniform_draws(generators, 4 if parted else 3)
         if parted:  # the part first, then everything else given it
@@ -285,10 +312,11 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
         given = _part_terms(tables, parts, lines) if parted else (0.0, 0.0, 0.0)
         probabilities = scores_to_probabilities(scores[0] + given[0], temperature=settings.temperature,
                                                 top_k=settings.top_k, banned=banned, are_logits=are_logits,
-                                                bias=None if held is None else held[parts])
+                                                bias=hold.token_terms(parts))
         tokens = sample_indices(probabilities, draws[:, 0])
         if lines is not None:
             lines.played(parts, tokens)
+        hold.played(parts, tokens)
         if learned:  # duration given the sampled token, then shift given both
             duration_scores = scores[1] + tables["duration_given_token"][tokens] + given[1]
             durations = sample_indices(scores_to_probabilities(duration_scores, temperature=settings.temperature),

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .layout import (
     CARD_FILE,
+    DEFAULTS_FILE,
     EVALUATION_FILE,
     OUR_CONFIG,
     VOCAB_FILE,
@@ -36,7 +37,8 @@ def write_model_card(folder: str | Path, *, title: str, summary: str, parameters
     folder = Path(folder)
     ours = json.loads((folder / OUR_CONFIG).read_text())
     vocab_size = len(json.loads((folder / VOCAB_FILE).read_text())["tokens"])
-    info = {**ours.get("info", {}), "representation": representation}
+    info = {**ours.get("info", {}), "representation": representation,
+            "sampling": read_optional(folder, DEFAULTS_FILE)}
     card = model_card(title=title, summary=summary, info=info, config=ours["model"],
                       vocab_size=vocab_size, parameters=parameters,
                       weights_bytes=(folder / WEIGHTS_FILE).stat().st_size, hardware=hardware, figures=figures,
@@ -71,6 +73,22 @@ def _licence_line(licensing: Licensing) -> str:
     if not licensing.music:
         return ""
     return f"- Licence: this checkpoint `{licensing.licence}`; the music it learned from: {licensing.music}\n"
+
+
+def _sampling_line(defaults: dict) -> str:
+    """What the checkpoint plays unless a request says otherwise (its generation.json)."""
+    if not defaults:
+        return "- Sampling: temperature 1.0, every token (the house defaults)"
+    top_k = defaults.get("top_k") or 0
+    held = []
+    if defaults.get("key_bias"):
+        held.append(f"a pitch outside the seed's key e^{defaults['key_bias']:g} times less likely")
+    if defaults.get("register_margin"):
+        held.append(f"each part within {defaults['register_margin']} semitones of its seed register")
+    return (f"- Sampling defaults (generation.json; a request may change each): temperature "
+            f"{defaults.get('temperature', 1.0):g}, {f'top-{top_k}' if top_k else 'every token'}"
+            + (f"; held to the seed: {', '.join(held)}" if held else "")
+            + f"; {defaults.get('tempo_bpm', '?')} BPM")
 
 
 def _rhythm_classes(config: dict) -> str:
@@ -125,6 +143,7 @@ Made with genre-lstm: `genre-lstm generate --checkpoint <this folder or OWNER/NA
 - Training: {training.get('epochs_run', '?')} epochs, best at epoch {training.get('best_epoch', '?')},
   held-out (validation) loss {training.get('best_val_loss', float('nan')):.4f} nats per step,
   {training.get('seconds', 0) / 60:.1f} min on {hardware}
+{_sampling_line(info.get('sampling', {}))}
 
 ## Held-out figures
 | figure | value |

@@ -97,7 +97,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           "The Freedoom soundtrack: 66 songs, MIDI lumps of Debian's freedoom WADs (setup.sh --music)",
           OVERDRIVEN_GUITAR, 140,
           {"transpose": list(range(-5, 7)), "epochs": 16, "max_parts": 5, "model": {"pitch_features": True, "dropout": 0.3}},
-          temperature=0.8, licence="bsd-3-clause", music_licence=FREEDOOM_TERMS, datasets=("debian-freedoom",)),
+          temperature=0.8, key_bias=4.0, register_margin=3, licence="bsd-3-clause", music_licence=FREEDOOM_TERMS, datasets=("debian-freedoom",)),
 )}
 
 
