@@ -19,6 +19,7 @@ from .music.instruments import GM_PROGRAMS, program_of
 RHYTHMS = ("learned", "random")
 MUTE = "mute"
 MAX_RANDOM_SEED = 2**32 - 1
+REGISTER_NOTES = 8  # a part the seed does not play takes its register from this many first notes
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ FIELDS: tuple[Field, ...] = (
                "less likely (0 = off)"),
     Field("register_margin", int, None, 0, 48, label="Keep each part within N semitones of its register (0 = off)",
           help="keep each part within this many semitones of the lowest and highest pitch it plays in the seed "
-               "(a part the seed does not play: in its first 8 notes) (0 = off)"),
+               f"(a part the seed does not play: in its first {REGISTER_NOTES} notes) (0 = off)"),
     Field("tempo", float, None, 20, 400, label="Tempo BPM (0 = the genre's)",
           help="beats per minute", zero_is_default=True),
     Field("instrument", str, None, choices=GM_PROGRAMS, label="Instrument",

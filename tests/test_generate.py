@@ -121,6 +121,7 @@ def test_the_seed_holds_key_and_register_of_pitched_parts_and_leaves_the_drums_a
 
     from genre_lstm.model.generate import OUT_OF_REACH, SeedHold
     from genre_lstm.music.events import Step
+    from genre_lstm.request import REGISTER_NOTES
 
     vocab = tiny_parts.vocab
     seed = [Step((60,), 1.0, 1.0), Step((64,), 1.0, 1.0), Step((67,), 1.0, 1.0, part=1), Step((37,), 1.0, 1.0, part=3)]
@@ -139,7 +140,7 @@ def test_the_seed_holds_key_and_register_of_pitched_parts_and_leaves_the_drums_a
         assert (reach[1, index] == OUT_OF_REACH) == (min(pitches) < 65 or max(pitches) > 69)
     assert not reach[2].any() and not reach[3].any()  # the tenor is not in the seed yet; the drums are never held
     tenor = [i for i in range(2, len(vocab)) if len(vocab.pitches_of(i)) == 1 and 50 <= vocab.pitches_of(i)[0] <= 52]
-    for token in tenor * SeedHold.REGISTER_NOTES:  # the tenor's first notes, in variation 2 only
+    for token in tenor * REGISTER_NOTES:  # the tenor's first notes, in variation 2 only
         hold.played(np.array([0, 0, 2, 0]), np.array([0, 0, token, 0]))
     tenors = hold.token_terms(np.full(4, 2))
     assert not tenors[0].any() and (tenors[2, tenor] == 0).all() and (tenors[2] == OUT_OF_REACH).sum() > 0

@@ -75,7 +75,7 @@ def seed_choices(folder: Path) -> list[str]:
 
 
 def default_setting(folder: Path | None, name: str) -> float:
-    """A sampling setting a checkpoint plays by default (``temperature``, ``key_bias``): its
+    """A sampling setting a checkpoint plays by default (``temperature``, ``key_bias``, ...): its
     generation.json's, else (or without a checkpoint) the house default of ``GenerationDefaults``."""
     from ..store.checkpoint import GenerationDefaults
 

@@ -30,7 +30,7 @@ from ..music.events import (
     regroup_steps,
     units_to_bar_end,
 )
-from ..request import GenerationRequest
+from ..request import REGISTER_NOTES, GenerationRequest
 from .backend import choose_engine, compile_inference
 from .network import ModelConfig, inference_models, output_names, rhythm_tables
 from .numpy_step import numpy_inference
@@ -214,8 +214,6 @@ class SeedHold:
     ``register_margin`` semitones outside the register a part played in the seed, or, for a part the
     seed does not play, in its first ``REGISTER_NOTES`` notes. Drums are left alone."""
 
-    REGISTER_NOTES = 8
-
     def __init__(self, vocab, seed_steps: list[Step], parts: int, drums, key_bias: float, register_margin: int,
                  count: int):
         self.vocab, self.margin, self.drums = vocab, register_margin, frozenset(drums)
@@ -247,12 +245,14 @@ class SeedHold:
 
     def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
         """A part still finding its register keeps each variation's first pitches, then holds them."""
+        if not self.heard:
+            return
         for k, (part, token) in enumerate(zip(parts, tokens)):
             heard = self.heard.get((k, int(part)))
             if heard is None:
                 continue
             heard.extend(self.vocab.pitches_of(int(token)))
-            if len(heard) >= self.REGISTER_NOTES:
+            if len(heard) >= REGISTER_NOTES:
                 self.reach[k, part] = self._outside(heard)
                 del self.heard[(k, int(part))]
 
