@@ -205,7 +205,8 @@ OUT_OF_REACH = -1e9  # added to a token's logit: never sampled, and no NaN where
 def seed_pitch_classes(steps: list[Step]) -> set[int]:
     """The pitch classes of the seed's key: each one at least ``KEY_SHARE`` of its pitched notes."""
     classes = np.bincount([p % 12 for step in steps for p in step.pitches], minlength=12)
-    return {int(c) for c in np.flatnonzero(classes >= KEY_SHARE * max(1, classes.sum()))} if classes.sum() else set()
+    total = classes.sum()
+    return {int(c) for c in np.flatnonzero(classes >= KEY_SHARE * total)} if total else set()
 
 
 class SeedHold:
@@ -216,13 +217,13 @@ class SeedHold:
 
     def __init__(self, vocab, seed_steps: list[Step], parts: int, drums, key_bias: float, register_margin: int,
                  count: int):
-        self.vocab, self.margin, self.drums = vocab, register_margin, frozenset(drums)
-        pitched = [step for step in seed_steps if step.part not in self.drums]
+        self.vocab, self.margin = vocab, register_margin
+        pitched = [step for step in seed_steps if step.part not in drums]
         classes = seed_pitch_classes(pitched)
         rows = max(1, parts)
         self.key = np.zeros((rows, len(vocab)), np.float32)
         if key_bias and classes:
-            self.key[[part for part in range(rows) if part not in self.drums]] = (
+            self.key[[part for part in range(rows) if part not in drums]] = (
                 -key_bias * vocab.outside_pitch_classes(classes).astype(np.float32))
         self.reach = np.zeros((count, rows, len(vocab)), np.float32)
         self.heard: dict[tuple[int, int], list[int]] = {}  # (variation, part) -> its first pitches
@@ -231,7 +232,7 @@ class SeedHold:
                 played = [p for step in pitched if step.part == part for p in step.pitches]
                 if played:
                     self.reach[:, part] = self._outside(played)
-                elif part not in self.drums:
+                elif part not in drums:
                     self.heard.update({(k, part): [] for k in range(count)})
         self.active = bool(key_bias and classes) or bool(register_margin)
 

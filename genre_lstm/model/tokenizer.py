@@ -100,6 +100,9 @@ def meter_class(meter: tuple[int, int] | None) -> int:
     return KNOWN_METERS.index(meter) + 1 if meter in KNOWN_METERS else len(KNOWN_METERS) + 1
 
 
+_NEVER_OUTSIDE = 1 << 20  # a pitch bound no range reaches
+
+
 @dataclass
 class Vocabulary:
     """The genre's note/chord tokens, most frequent first after the two special tokens."""
@@ -126,6 +129,13 @@ class Vocabulary:
         except ValueError as error:
             raise VocabularyError(f"malformed token in vocabulary: {error}") from error
         self._nearest_cache: dict[tuple[int, ...], int] = {}
+        # each token's lowest and highest pitch (a token without pitches is inside every range) and
+        # its pitch classes, so the masks below are array comparisons
+        self._lowest = np.array([min(p) if p else _NEVER_OUTSIDE for p in self._pitch_sets])
+        self._highest = np.array([max(p) if p else -_NEVER_OUTSIDE for p in self._pitch_sets])
+        self._classes = np.zeros((len(self.tokens), 12), bool)
+        for index, pitches in enumerate(self._pitch_sets):
+            self._classes[index, [p % 12 for p in pitches]] = True
 
     @classmethod
     def build(cls, pieces: Iterable[list[Step]], *, max_size: int = 4000, min_count: int = 1) -> "Vocabulary":
@@ -182,16 +192,14 @@ class Vocabulary:
 
     def outside_ranges(self, ranges: list[tuple[int, int] | list[int]]) -> np.ndarray:
         """(P, V) True where a token has a pitch outside part p's (lowest, highest) pitch."""
-        outside = np.zeros((len(ranges), len(self.tokens)), bool)
-        for index, pitches in enumerate(self._pitch_sets):
-            if pitches:
-                outside[:, index] = [min(pitches) < low or max(pitches) > high for low, high in ranges]
-        return outside
+        lows, highs = np.array(ranges, dtype=np.int64).reshape(-1, 2).T
+        return (self._lowest[None] < lows[:, None]) | (self._highest[None] > highs[:, None])
 
     def outside_pitch_classes(self, classes) -> np.ndarray:
         """(V,) True where a token has a pitch whose pitch class (0 = C) is not among ``classes``."""
-        allowed = set(classes)
-        return np.array([any(p % 12 not in allowed for p in pitches) for pitches in self._pitch_sets], bool)
+        others = np.ones(12, bool)
+        others[list(classes)] = False
+        return (self._classes & others).any(axis=1)
 
     @property
     def n_durations(self) -> int:
