@@ -134,6 +134,9 @@ FIELDS: tuple[Field, ...] = (
     Field("register_margin", int, None, 0, 48, label="Keep each part within N semitones of its register (0 = off)",
           help="keep each part within this many semitones of the lowest and highest pitch it plays in the seed "
                f"(a part the seed does not play: in its first {REGISTER_NOTES} notes) (0 = off)"),
+    Field("grid_bias", float, None, 0.0, 20.0, label="Keep to the seed's rhythmic grid (0 = off)",
+          help="how firmly to keep every part on the seed's rhythmic grid (the places in the beat where its "
+               "steps begin): a gap that puts the next step elsewhere is e^N times less likely (0 = off)"),
     Field("tempo", float, None, 20, 400, label="Tempo BPM (0 = the genre's)",
           help="beats per minute", zero_is_default=True),
     Field("instrument", str, None, choices=GM_PROGRAMS, label="Instrument",
@@ -164,6 +167,7 @@ class GenerationRequest:
     top_k: int | None = None
     key_bias: float | None = None  # logit penalty for pitches outside the seed's pitch classes
     register_margin: int | None = None  # semitones a part may go beyond its seed's register
+    grid_bias: float | None = None  # logit penalty for gaps that land off the seed's rhythmic grid
     tempo: float | None = None  # beats per minute
     instrument: str | None = None  # a General MIDI name or number; None: the genre's
     parts: str | None = None  # per part: an instrument, 'mute' or nothing (the genre's), comma-separated
@@ -208,6 +212,7 @@ class GenerationRequest:
             top_k=defaults.top_k if self.top_k is None else self.top_k,
             key_bias=defaults.key_bias if self.key_bias is None else self.key_bias,
             register_margin=defaults.register_margin if self.register_margin is None else self.register_margin,
+            grid_bias=defaults.grid_bias if self.grid_bias is None else self.grid_bias,
             tempo=float(defaults.tempo_bpm) if self.tempo is None else self.tempo,
             instrument=str(defaults.program) if self.instrument is None else self.instrument)
 

@@ -48,7 +48,8 @@ def _raw_call(server: str, api_name: str, data: list) -> str:
 
 
 @pytest.mark.parametrize("field", ["length", "seed_length", "top_k", "transpose", "variations", "random_seed",
-                                   "temperature", "key_bias", "register_margin", "tempo", "offset_min"])
+                                   "temperature", "key_bias", "register_margin", "grid_bias", "tempo",
+                                   "offset_min"])
 @pytest.mark.parametrize("value", [math.nan, math.inf, "lots", [3], {"a": 1}, True])
 def test_generate_refuses_values_of_the_wrong_kind_with_our_message(server, field, value):
     message = _raw_generate(server, **{field: value})

@@ -99,20 +99,25 @@ def test_a_single_line_model_hears_a_seed_of_parts_as_one_line(tiny_checkpoint, 
     assert piece.steps == merged.steps and {s.part for s in piece.steps} == {0}
 
 
+def _share_left_outside(checkpoint, field: str, outside) -> tuple[float, float]:
+    """The share of what ``outside(piece)`` counts among everything it counts, in loosely sampled
+    continuations of seed 0: with ``field`` off, then at its strongest (20)."""
+    loose = GenerationRequest(length=150, random_seed=2, variations=4, temperature=1.5, **{field: 0})
+
+    def share(request):
+        counted = [flag for piece in generate(checkpoint, checkpoint.seed_steps(0), request) for flag in outside(piece)]
+        return sum(counted) / len(counted)
+
+    return share(loose), share(GenerationRequest(**{**loose.as_dict(), field: 20}))
+
+
 def test_a_key_bias_keeps_the_continuation_to_the_seeds_pitch_classes(tiny_checkpoint):
     from genre_lstm.model.generate import seed_pitch_classes
 
-    seed = tiny_checkpoint.seed_steps(0)
-    key = seed_pitch_classes(seed)
+    key = seed_pitch_classes(tiny_checkpoint.seed_steps(0))
     assert 5 <= len(key) <= 9  # a tune's scale, passing notes left out
-
-    def outside(request):
-        pieces = generate(tiny_checkpoint, seed, request)
-        notes = [p % 12 for piece in pieces for step in piece.steps for p in step.pitches]
-        return sum(c not in key for c in notes) / len(notes)
-
-    loose = GenerationRequest(length=150, random_seed=2, variations=4, temperature=1.5, key_bias=0)
-    free, held = outside(loose), outside(GenerationRequest(**{**loose.as_dict(), "key_bias": 20}))
+    free, held = _share_left_outside(tiny_checkpoint, "key_bias",
+                                     lambda piece: [p % 12 not in key for step in piece.steps for p in step.pitches])
     assert free > 0.02 and held < free / 4
 
 
@@ -144,6 +149,34 @@ def test_the_seed_holds_key_and_register_of_pitched_parts_and_leaves_the_drums_a
         hold.played(np.array([0, 0, 2, 0]), np.array([0, 0, token, 0]))
     tenors = hold.token_terms(np.full(4, 2))
     assert not tenors[0].any() and (tenors[2, tenor] == 0).all() and (tenors[2] == OUT_OF_REACH).sum() > 0
+
+
+def test_a_grid_bias_keeps_every_onset_on_the_seeds_rhythmic_grid(tiny_checkpoint):
+    from genre_lstm.model.generate import seed_beat_places
+    from genre_lstm.music.events import GRID
+
+    grid = seed_beat_places(tiny_checkpoint.seed_steps(0))
+    assert 0 in grid and len(grid) < GRID  # a tune's eighths and sixteenths, not every twelfth
+    free, held = _share_left_outside(tiny_checkpoint, "grid_bias",
+                                     lambda piece: [step.position % GRID not in grid for step in piece.steps])
+    assert free > 0.05 and held < free / 10
+
+
+def test_the_grid_hold_scores_each_gap_by_where_it_lands_in_the_beat(tiny_parts):
+    from genre_lstm.model.generate import SeedHold, _Timeline, seed_beat_places
+    from genre_lstm.music.events import Step
+
+    vocab = tiny_parts.vocab
+    sixteenths = [Step((60,), 0.25, 0.25, position=3 * k, meter=(4, 4)) for k in range(16)]
+    assert seed_beat_places(sixteenths) == {0, 3, 6, 9}
+    assert seed_beat_places([Step((60,), 0.25, 0.25)]) == set()  # bars not known: no grid
+    hold = SeedHold(vocab, sixteenths, 4, {3}, 0.0, 0, count=2, grid_bias=3.0)
+    terms = hold.shift_terms([_Timeline(0, (4, 4)), _Timeline(46, (4, 4))])
+    for shift_class in range(vocab.n_shifts):
+        units = round(vocab.class_to_shift(shift_class) * 12)
+        assert terms[0, shift_class] == (0.0 if units % 3 == 0 else -3.0)
+        assert terms[1, shift_class] == (0.0 if (46 + units) % 48 % 3 == 0 else -3.0)  # across the bar line
+    assert SeedHold(vocab, sixteenths, 4, {3}, 0.0, 0, count=2).shift_terms([_Timeline(0, (4, 4))]) is None
 
 
 def test_a_register_margin_keeps_every_part_near_its_seed_register(tiny_parts):

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from genre_lstm.evaluation.longform import Metre, grouped_two_sample, pitch_class_entropy, set_figures
+from genre_lstm.evaluation.longform import Metre, grouped_two_sample, pitch_class_entropy, real_windows, set_figures
 from genre_lstm.evaluation.report import with_section
 from genre_lstm.music.events import Step
 
@@ -52,6 +52,19 @@ def test_the_two_sample_test_tells_real_tunes_from_shuffled_rhythm_and_not_from_
     alike, _ = grouped_two_sample(real[:24], runs, real[24:], [f"tune {k}" for k in range(24)])
     assert apart >= 0.85
     assert alike <= 0.75
+
+
+def test_few_long_pieces_give_as_many_windows_as_many_short_ones(irish_pieces):
+    from genre_lstm.training.corpus import Piece
+
+    songs = {f"song {k}": Piece(f"song {k}", [s for p in irish_pieces[10 * k:10 * k + 10] for s in p.steps], ())
+             for k in range(3)}
+    assert min(len(song.steps) for song in songs.values()) >= 400
+    windows, ids = real_windows(list(songs.values()), count=12, length=100)
+    assert len(windows) == 12 and {len(w) for w in windows} == {100} and set(ids[:3]) == set(songs)
+    assert windows[3] == songs[ids[3]].steps[100:200]  # then each song's second stretch
+    whole, _ = real_windows(irish_pieces[:6], count=80, length=10_000)
+    assert sorted(map(len, whole)) == sorted(len(p.steps) for p in irish_pieces[:6])  # short pieces: once, whole
 
 
 def test_a_section_is_replaced_in_place_and_the_rest_kept():

@@ -128,11 +128,19 @@ def grouped_two_sample(generated: list[list[Step]], generated_groups: list[int],
 
 
 def real_windows(pieces, count: int = REAL_PIECES, length: int = LONG_STEPS) -> tuple[list[list[Step]], list[str]]:
-    """The first ``length`` steps of ``count`` held-out pieces (whole pieces when shorter), in a
-    fixed shuffled order, with their ids."""
+    """``count`` windows of ``length`` steps of held-out pieces, with the id of each one's piece:
+    the first window of every piece in a fixed shuffled order (a whole piece when shorter), then
+    the second of those long enough, and so on, so a collection of few long pieces (songs,
+    quartet movements) still gives ``count`` windows, each a stretch a listener hears."""
     order = np.random.default_rng(0).permutation(len(pieces))
-    chosen = [pieces[i] for i in order if len(pieces[i].steps) >= 2][:count]
-    return [p.steps[:length] for p in chosen], [p.id for p in chosen]
+    chosen = [pieces[i] for i in order if len(pieces[i].steps) >= 2]
+    windows, ids = [], []
+    for start in range(0, max((len(p.steps) for p in chosen), default=0), length):
+        for piece in chosen:
+            if start == 0 or len(piece.steps) >= start + length:
+                windows.append(piece.steps[start:start + length])
+                ids.append(piece.id)
+    return windows[:count], ids[:count]
 
 
 def generate_runs(checkpoint, *, rhythm: str = "learned", runs: int = RUNS, length: int = LONG_STEPS,
@@ -178,7 +186,7 @@ def evaluate_long_form(genre_id: str, *, previous=None) -> dict:
         sets["before"] = generate_runs(previous, strip_positions=True)
     parts = tuple(checkpoint.parts)
     real = pieces_as_lines(real_steps, parts)  # a model with parts: its pitched parts as one line, as the short test
-    figures = {"genre": genre_id, "real": set_figures(real), "generated": {}}
+    figures = {"genre": genre_id, "real": {**set_figures(real), "sources": len(set(real_ids))}, "generated": {}}
     for name, (pieces, groups) in sets.items():
         cut = pieces_as_lines(equal_lengths(pieces, real_steps), parts)
         pieces = pieces_as_lines(pieces, parts)

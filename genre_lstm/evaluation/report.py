@@ -183,19 +183,21 @@ def long_form_markdown(results: list[dict], command: str) -> str:
     lines = [LONG_FORM_HEADING, "",
              f"Regenerate this section with `{command}`. Per genre, {RUNS} runs of `genre-lstm generate --length "
              f"{LONG_STEPS} --variations {VARIATIONS} --random-seed S` (S = 11..{10 + RUNS}: held-out seed window S) "
-             f"against the first {LONG_STEPS} steps of as many held-out pieces (whole pieces when shorter); each "
-             "generated piece is cut to the length of the real piece it is paired with, so every figure compares "
+             f"against as many {LONG_STEPS}-step windows of held-out music: the first window of every held-out piece "
+             "(the whole piece when shorter), then the next windows of the pieces long enough, so collections of "
+             "few long pieces (songs, quartet movements) are measured on as many windows (\"windows (pieces)\"); each "
+             "generated piece is cut to the length of the real window it is paired with, so every figure compares "
              "equal lengths (\"steady, whole\" is over all its steps). Onsets are where the written MIDI file puts "
              "them; on a beat: on a quarter note of its grid; downbeat: on a bar line; best phase: the offset in "
              "twelfths of a quarter that puts the most onsets on beats; steady: both halves have the same best "
              "phase. Two-sample: random forest on the short-window features plus these, 5 folds that hold out "
-             "whole real pieces and whole generation runs. \"before\": the checkpoint saved before metric "
+             "whole real pieces (all their windows) and whole generation runs. \"before\": the checkpoint saved before metric "
              "positions, generating and writing as it did (seeds without bar positions, files from a 4/4 bar "
              "line).", "",
              "| genre | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     mark = {True: "met", False: "**missed**"}
     lines += [f"| {genre} | " + " | ".join(mark[c[n]] for n in names) + " |" for genre, c in checks.items()]
-    lines += ["", "| genre | set | pieces | mean steps | on a beat | pieces with <= 10% on a beat | on a beat at best "
+    lines += ["", "| genre | set | windows (pieces) | mean steps | on a beat | pieces with <= 10% on a beat | on a beat at best "
               "phase | downbeat | steady | steady, whole | pitch range | pitch-class entropy | two-sample |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -203,7 +205,8 @@ def long_form_markdown(results: list[dict], command: str) -> str:
         for label, f in rows:
             steady_whole = f"{f['steady_whole']:.2f}" if "steady_whole" in f else ""
             two = f"{f['two_sample'][0]:.3f} +/- {f['two_sample'][1]:.3f}" if "two_sample" in f else ""
-            lines.append(f"| {r['genre']} | {label} | {f['pieces']} | {f['steps']:.0f} | {f['on_beat']:.2f} | "
+            count = f"{f['pieces']} ({f['sources']})" if "sources" in f else f"{f['pieces']}"
+            lines.append(f"| {r['genre']} | {label} | {count} | {f['steps']:.0f} | {f['on_beat']:.2f} | "
                          f"{f['sparse_beats']:.2f} | {f['best_phase']:.2f} | {f['downbeat']:.2f} | {f['steady']:.2f} | "
                          f"{steady_whole} | {f['pitch_range']:.1f} | {f['pitch_class_entropy']:.2f} | {two} |")
     return "\n".join(lines) + "\n"

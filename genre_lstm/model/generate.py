@@ -199,6 +199,7 @@ def seed_range(steps: list[Step]) -> dict[str, int]:
 
 
 KEY_SHARE = 0.03  # a pitch class under this share of the seed's notes is a passing note, not its key
+GRID_SHARE = 0.03  # a place in the beat under this share of the seed's steps is an ornament, not its grid
 OUT_OF_REACH = -1e9  # added to a token's logit: never sampled, and no NaN where all else is masked
 
 
@@ -209,15 +210,28 @@ def seed_pitch_classes(steps: list[Step]) -> set[int]:
     return {int(c) for c in np.flatnonzero(classes >= KEY_SHARE * total)} if total else set()
 
 
+def seed_beat_places(steps: list[Step]) -> set[int]:
+    """The seed's rhythmic grid: the places in the beat (grid units after a quarter-note line of its
+    bar) where at least ``GRID_SHARE`` of its steps begin; empty when its bars are not known."""
+    if not steps or any(step.position is None for step in steps):
+        return set()
+    places = np.bincount([step.position % GRID for step in steps], minlength=GRID)
+    return {int(p) for p in np.flatnonzero(places >= GRID_SHARE * len(steps))}
+
+
 class SeedHold:
-    """What keeps each variation's pitched parts near the seed while sampling: ``-key_bias`` on a
-    token with a pitch outside the seed's key (``seed_pitch_classes``), and no pitch more than
-    ``register_margin`` semitones outside the register a part played in the seed, or, for a part the
-    seed does not play, in its first ``REGISTER_NOTES`` notes. Drums are left alone."""
+    """What keeps each variation near the seed while sampling: ``-key_bias`` on a token with a
+    pitch outside the seed's key (``seed_pitch_classes``); no pitch more than ``register_margin``
+    semitones outside the register a part played in the seed, or, for a part the seed does not
+    play, in its first ``REGISTER_NOTES`` notes (drums are left alone by both); and ``-grid_bias``
+    on a gap that puts the next step, of any part, off the seed's grid (``seed_beat_places``)."""
 
     def __init__(self, vocab, seed_steps: list[Step], parts: int, drums, key_bias: float, register_margin: int,
-                 count: int):
+                 count: int, grid_bias: float = 0.0):
         self.vocab, self.margin = vocab, register_margin
+        grid = seed_beat_places(seed_steps) if grid_bias else set()
+        self.off_grid = np.array([p not in grid for p in range(GRID)], np.float32) * -grid_bias if grid else None
+        self.shift_units = np.array([round(vocab.class_to_shift(c) * GRID) for c in range(vocab.n_shifts)])
         pitched = [step for step in seed_steps if step.part not in drums]
         classes = seed_pitch_classes(pitched)
         rows = max(1, parts)
@@ -243,6 +257,14 @@ class SeedHold:
     def token_terms(self, parts: np.ndarray) -> np.ndarray | None:
         """(B, V) terms for the token scores of each variation's sampled part (None when off)."""
         return self.key[parts] + self.reach[np.arange(len(parts)), parts] if self.active else None
+
+    def shift_terms(self, timelines: list["_Timeline"]) -> np.ndarray | None:
+        """(B, shift classes) terms for the gap scores: each gap that lands the next step off the
+        seed's grid, from where each variation's step falls (None when off)."""
+        if self.off_grid is None or timelines[0].position is None:
+            return None
+        landing = [(t.position + self.shift_units) % meter_to_units(t.meter) % GRID for t in timelines]
+        return self.off_grid[np.array(landing)]
 
     def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
         """A part still finding its register keeps each variation's first pitches, then holds them."""
@@ -305,7 +327,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     tables = runner.tables
     parts = np.zeros(count, np.int64)
     lines = _PartLines(config, vocab, prefix[0], part_prefix, count) if parted else None
-    hold = SeedHold(vocab, seed_steps, len(config.parts), drums, settings.key_bias, settings.register_margin, count)
+    hold = SeedHold(vocab, seed_steps, len(config.parts), drums, settings.key_bias, settings.register_margin, count,
+                    settings.grid_bias)
     for index in range(budget):
         draws = uniform_draws(generators, 4 if parted else 3)
         if parted:  # the part first, then everything else given it
@@ -327,7 +350,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
             # in one line a zero gap would merge two steps into one chord (only end tokens have it in
             # training); with parts it is the next part sounding at the same onset
             shifts = sample_indices(scores_to_probabilities(shift_scores, temperature=settings.temperature,
-                                                            banned=[] if parted else [0]), draws[:, 2])
+                                                            banned=[] if parted else [0],
+                                                            bias=hold.shift_terms(timelines)), draws[:, 2])
             rhythm = [(vocab.class_to_duration(d), vocab.class_to_shift(s)) for d, s in zip(durations, shifts)]
         else:
             offsets = settings.offset_min + draws[:, 2] * (settings.offset_max - settings.offset_min)

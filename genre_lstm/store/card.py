@@ -85,6 +85,8 @@ def _sampling_line(defaults: dict) -> str:
         held.append(f"a pitch outside the seed's key e^{defaults['key_bias']:g} times less likely")
     if defaults.get("register_margin"):
         held.append(f"each part within {defaults['register_margin']} semitones of its seed register")
+    if defaults.get("grid_bias"):
+        held.append(f"a gap off the seed's rhythmic grid e^{defaults['grid_bias']:g} times less likely")
     return (f"- Sampling defaults (generation.json; a request may change each): temperature "
             f"{defaults.get('temperature', 1.0):g}, {f'top-{top_k}' if top_k else 'every token'}"
             + (f"; held to the seed: {', '.join(held)}" if held else "")

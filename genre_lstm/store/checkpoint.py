@@ -46,6 +46,7 @@ class GenerationDefaults:
     rhythm: str = "learned"
     key_bias: float = 0.0  # see request.FIELD["key_bias"]
     register_margin: int = 0  # see request.FIELD["register_margin"]
+    grid_bias: float = 0.0  # see request.FIELD["grid_bias"]
 
     @classmethod
     def from_json(cls, data: dict) -> "GenerationDefaults":

@@ -39,6 +39,7 @@ class Genre:
     temperature: float = 1.0  # default sampling temperature
     key_bias: float = 0.0  # default pull towards the seed's pitch classes (request.FIELD["key_bias"])
     register_margin: int = 0  # default reach beyond each part's seed register (request.FIELD["register_margin"])
+    grid_bias: float = 0.0  # default pull towards the seed's rhythmic grid (request.FIELD["grid_bias"])
     hub_revision: str = "main"
     _: KW_ONLY
     licence: str  # the checkpoint's licence as the hub spells it (the card's `license:`), set by its music's terms
@@ -97,7 +98,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           "The Freedoom soundtrack: 66 songs, MIDI lumps of Debian's freedoom WADs (setup.sh --music)",
           OVERDRIVEN_GUITAR, 140,
           {"transpose": list(range(-5, 7)), "epochs": 16, "max_parts": 5, "model": {"pitch_features": True, "dropout": 0.3}},
-          temperature=0.8, key_bias=4.0, register_margin=3, licence="bsd-3-clause", music_licence=FREEDOOM_TERMS, datasets=("debian-freedoom",)),
+          temperature=0.8, key_bias=4.0, register_margin=3, grid_bias=4.0, licence="bsd-3-clause", music_licence=FREEDOOM_TERMS, datasets=("debian-freedoom",)),
 )}
 
 

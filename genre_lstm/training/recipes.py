@@ -39,7 +39,8 @@ def genre_recipe(genre_id: str, settings: TrainSettings, *, out: Path | None = N
     report = read_collection(genre.collection, workers=workers)
     defaults = GenerationDefaults(name=genre.id, description=genre.name, tempo_bpm=genre.tempo_bpm,
                                   program=genre.program, temperature=genre.temperature,
-                                  key_bias=genre.key_bias, register_margin=genre.register_margin)
+                                  key_bias=genre.key_bias, register_margin=genre.register_margin,
+                                  grid_bias=genre.grid_bias)
     info = {"genre": genre.id, "source": genre.source, "collection": genre.collection}
     return Recipe(report, Path(out or genre.local_dir()), defaults, info, genre)
 
