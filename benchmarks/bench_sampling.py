@@ -45,6 +45,7 @@ def make_checkpoint(preset: str, vocab_size: int, folder: Path):
 
 
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+ONE_PRODUCT = "numpy, one matrix product"
 CHUNK_BYTES = 2**20
 
 
@@ -123,10 +124,10 @@ def numpy_step_bytes(inference, batch: int = 1) -> int:
     the looked-up rows of the default preset's input tables."""
     arrays = [*inference.stacked, *inference.biases]
     if inference.config.preset == "paper":
-        arrays += [*inference.dense, *inference.logits]
+        arrays += [inference.dense.matrix, inference.dense_bias, inference.logits.matrix, inference.logits_bias]
         looked_up = 0
     else:
-        arrays += list(inference.head_weights)
+        arrays += [inference.head.matrix, inference.head_bias]
         looked_up = sum(table.shape[1] * 4 * batch for table in inference.input_tables.values())
     return sum(a.nbytes for a in arrays) + looked_up
 
@@ -152,6 +153,20 @@ def checkpoint_with_engine(folder: Path, engine: str):
     finally:
         os.environ.pop("GENRE_LSTM_ENGINE") if saved is None else os.environ.update(GENRE_LSTM_ENGINE=saved)
     return checkpoint
+
+
+def one_product(call):
+    """``call`` with the NumPy step's few-row products as one matrix product each, not panel by
+    panel (``numpy_step.PANEL_ROWS`` emptied while it runs): what the panels are measured against."""
+    from genre_lstm.model import numpy_step
+
+    def run(*args):
+        saved, numpy_step.PANEL_ROWS = numpy_step.PANEL_ROWS, ()
+        try:
+            return call(*args)
+        finally:
+            numpy_step.PANEL_ROWS = saved
+    return run
 
 
 def timed(call) -> float:
@@ -198,12 +213,14 @@ def main() -> None:
                 for engine, checkpoint in checkpoints.items():
                     stateful[engine].append(timed(lambda: generate(checkpoint, seed, settings)))
             paper.append(timed(lambda: paper_window_generate(reference, seed, args.steps)))
-        batches = {(engine, count): [] for engine in engines for count in VARIATIONS}
+        batch_paths = (*engines, ONE_PRODUCT)
+        batches = {(path, count): [] for path in batch_paths for count in VARIATIONS}
         short = {engine: [] for engine in engines}
         for _ in range(3):
-            for (engine, count), runs in batches.items():
+            for (path, count), runs in batches.items():
                 request = GenerationRequest(length=args.steps, random_seed=1, variations=count)
-                runs.append(timed(lambda: generate(checkpoints[engine], seed, request)))
+                run = lambda: generate(checkpoints[path if path in engines else "numpy"], seed, request)  # noqa: E731
+                runs.append(timed(one_product(run) if path == ONE_PRODUCT else run))
         for _ in range(5):  # the seed pass and one step, to take off the per-step figure
             for engine, checkpoint in checkpoints.items():
                 short[engine].append(timed(lambda: generate(checkpoint, seed, GenerationRequest(length=1, random_seed=1))))
@@ -226,6 +243,11 @@ def main() -> None:
             print("    variations in one batch: " + ", ".join(
                 f"{count}: {statistics.median(batches[(engine, count)]):.3f} s "
                 f"({statistics.median(batches[(engine, count)]) / one:.2f}x one)" for count in VARIATIONS))
+        print(f"  {ONE_PRODUCT} (the products before panels), variations in one batch: " + ", ".join(
+            f"{count}: {statistics.median(batches[(ONE_PRODUCT, count)]):.3f} s "
+            f"({statistics.median(batches[(ONE_PRODUCT, count)]) / statistics.median(batches[(ONE_PRODUCT, 1)]):.2f}x "
+            f"one, {statistics.median(batches[(ONE_PRODUCT, count)]) / statistics.median(batches[('numpy', count)]):.2f}x "
+            "panels)" for count in VARIATIONS))
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,5 @@
-"""One sampling step on every path at batch 1, 4 and 16: NumPy array products (the CPU's path),
-the Keras step model as a TensorFlow graph, and compiled with XLA, beside the time to read the
+"""One sampling step on every path at batch 1, 4 and 16: NumPy array products (the CPU's path;
+a few rows panel by panel, and "one product": every product one matrix product), the Keras step model as a TensorFlow graph, and compiled with XLA, beside the time to read the
 step's weights once from cache and from memory, measured in the same run. Timed side by side,
 alternating, medians.
 
@@ -12,7 +12,8 @@ variables are read once when NumPy starts, so only a new process sees a change).
 ``--threads`` the children alternate TensorFlow's default intra-op threads and one.
 
 Why: the path is chosen by a rule (``backend.choose_engine``: NumPy on a CPU); this is the
-measurement behind it, and shows where a batch of 4 stops being free.
+measurement behind it and behind ``numpy_step.PANEL_ROWS`` (the row counts multiplied by panels),
+and shows where a batch of 4 stops being free.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sampling import (  # noqa: E402
     make_checkpoint,
+    one_product,
     numpy_step_bytes,
     openblas_variants,
     weight_read_limits,
@@ -40,7 +42,7 @@ from bench_sampling import (  # noqa: E402
 from genre_lstm.model.backend import backend_name, hardware_description, import_keras  # noqa: E402
 
 BATCHES = (1, 4, 16)
-PATHS = ("NumPy", "graph", "XLA")
+PATHS = ("NumPy", "NumPy, one product", "graph", "XLA")
 
 
 def step_calls(checkpoint) -> dict:
@@ -52,7 +54,8 @@ def step_calls(checkpoint) -> dict:
 
     _, step = inference_models(checkpoint.model, checkpoint.config)
     signature = [[tf.TensorSpec(t.shape, t.dtype) for t in step.inputs]]
-    calls = {"NumPy": numpy_inference(checkpoint.model, checkpoint.config).step}
+    inference = numpy_inference(checkpoint.model, checkpoint.config)
+    calls = {"NumPy": inference.step, "NumPy, one product": one_product(inference.step)}
     for name, jit in (("graph", False), ("XLA", True)):
         calls[name] = tf.function(lambda inputs: step(inputs, training=False), input_signature=signature,
                                   jit_compile=jit)
@@ -152,7 +155,7 @@ def main() -> None:
             print(f"  {label}: read limit {1000 * cache:.3f} ms from cache, {1000 * memory:.3f} ms from memory")
             for name in PATHS:
                 values = [median[f"{name}|{b}"] for b in BATCHES]
-                print(f"    {name:6s} " + ", ".join(f"batch {b}: {1000 * v:.3f} ms ({v / values[0]:.2f}x)"
+                print(f"    {name:18s} " + ", ".join(f"batch {b}: {1000 * v:.3f} ms ({v / values[0]:.2f}x)"
                                                for b, v in zip(BATCHES, values))
                       + f"; batch 1 = {values[0] / cache:.2f}x the cache limit")
 

@@ -93,3 +93,14 @@ def test_the_conditioned_model_takes_every_input_its_family_has(tiny_conditioned
     config = load_checkpoint(tiny_conditioned_dir).config
     assert config.family.input_names(config) == ("token", "duration", "shift", "position", "meter", "low", "high")
     assert config.pitch_features and config.top_line_features
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5, 16])
+def test_weights_multiply_rows_as_one_matrix_product_does_panel_by_panel_or_not(rows):
+    from genre_lstm.model.numpy_step import PANEL, Weights, matrix_to_panels
+
+    rng = np.random.default_rng(rows)
+    matrix = rng.standard_normal((300, 2 * PANEL + 37)).astype(np.float32)  # a last panel only partly filled
+    x = rng.standard_normal((rows, 300)).astype(np.float32)
+    np.testing.assert_allclose(Weights(matrix).times(x), x @ matrix, rtol=1e-5, atol=1e-4)
+    assert matrix_to_panels(matrix).shape == (3, 300, PANEL)

@@ -211,8 +211,8 @@ def seed_pitch_classes(steps: list[Step]) -> set[int]:
 
 
 def seed_beat_places(steps: list[Step]) -> set[int]:
-    """The seed's rhythmic grid: the places in the beat (grid units after a quarter-note line of its
-    bar) where at least ``GRID_SHARE`` of its steps begin; empty when its bars are not known."""
+    """The seed's rhythmic grid: the places in the beat (a step's position in its bar, modulo a
+    quarter note) where at least ``GRID_SHARE`` of its steps begin; empty when its bars are not known."""
     if not steps or any(step.position is None for step in steps):
         return set()
     places = np.bincount([step.position % GRID for step in steps], minlength=GRID)
@@ -230,8 +230,9 @@ class SeedHold:
                  count: int, grid_bias: float = 0.0):
         self.vocab, self.margin = vocab, register_margin
         grid = seed_beat_places(seed_steps) if grid_bias else set()
-        self.off_grid = np.array([p not in grid for p in range(GRID)], np.float32) * -grid_bias if grid else None
-        self.shift_units = np.array([round(vocab.class_to_shift(c) * GRID) for c in range(vocab.n_shifts)])
+        self.off_grid = np.array([-grid_bias * (p not in grid) for p in range(GRID)], np.float32) if grid else None
+        self.shift_units = np.array([round(vocab.class_to_shift(c) * GRID) for c in range(vocab.n_shifts)]) \
+            if grid else None
         pitched = [step for step in seed_steps if step.part not in drums]
         classes = seed_pitch_classes(pitched)
         rows = max(1, parts)

@@ -11,6 +11,10 @@ kernels are stacked so a step is one product per layer; the default family's emb
 has them) are multiplied into the first LSTM's kernel, so its input product becomes one row look-up
 per input; the pitch-score table is multiplied into the token head; the paper family's
 BatchNormalizations (moving statistics) are multiplied into the Dense layer after each.
+
+A few rows at once (variations of one request) are multiplied panel by panel (``Weights``):
+NumPy's BLAS packs the whole matrix into its own layout on every matrix product, which at 2-4 rows
+costs more than the arithmetic, while a (K, 64) panel is packed where it lies in the core's cache.
 """
 
 from __future__ import annotations
@@ -18,6 +22,36 @@ from __future__ import annotations
 import numpy as np
 
 from .network import ModelConfig
+
+
+PANEL = 64  # output columns per panel: K x 64 float32 stays inside a core's L2 cache for K up to 2048
+PANEL_ROWS = (2, 3, 4)  # row counts multiplied by panels: faster there, slower at 1 and 16 (bench_step.py)
+
+
+class Weights:
+    """A weight matrix that multiplies rows the faster way for their count: one matrix product, or
+    for ``PANEL_ROWS`` rows a product per column panel (a copy cut into panels on first use)."""
+
+    def __init__(self, matrix: np.ndarray):
+        self.matrix = np.ascontiguousarray(matrix, np.float32)
+        self._panels: np.ndarray | None = None
+
+    def times(self, rows: np.ndarray) -> np.ndarray:
+        """``rows @ matrix``."""
+        if rows.ndim != 2 or rows.shape[0] not in PANEL_ROWS:
+            return rows @ self.matrix
+        if self._panels is None:
+            self._panels = matrix_to_panels(self.matrix)
+        products = np.matmul(rows, self._panels)  # (panels, rows, PANEL)
+        return products.transpose(1, 0, 2).reshape(len(rows), -1)[:, :self.matrix.shape[1]]
+
+
+def matrix_to_panels(matrix: np.ndarray) -> np.ndarray:
+    """(K, N) -> (ceil(N / PANEL), K, PANEL): contiguous column panels, the last padded with zeros."""
+    inner, outer = matrix.shape
+    padded = np.zeros((inner, -(-outer // PANEL) * PANEL), np.float32)
+    padded[:, :outer] = matrix
+    return np.ascontiguousarray(padded.reshape(inner, -1, PANEL).transpose(1, 0, 2))
 
 
 def numpy_inference(model, config: ModelConfig) -> "NumpyInference":
@@ -40,6 +74,8 @@ class NumpyInference:
         # (input + units, 4 units): [x, h] @ stacked is x @ kernel + h @ recurrent_kernel
         self.stacked = [np.concatenate([kernel, recurrent]) for kernel, recurrent, _ in lstms]
         self.biases = [bias for _, _, bias in lstms]
+        self.recurrent = [Weights(stacked[-units:]) for stacked, units in zip(self.stacked, self.units)]
+        self.deeper = [Weights(stacked) for stacked in self.stacked[1:]]  # the first layer's input: first_layer_inputs
         self.input_count = len(config.family.input_names(config))
 
     def prime(self, inputs: list) -> list:
@@ -68,9 +104,9 @@ class NumpyInference:
             outputs = []
             for t in range(len(sequence) if index else len(before)):
                 if before is None:  # one step: input and recurrent products as one
-                    z = np.concatenate([sequence[0], h], axis=1) @ stacked + bias
+                    z = self.deeper[index - 1].times(np.concatenate([sequence[0], h], axis=1)) + bias
                 else:
-                    z = before[t] + h @ stacked[-units:]
+                    z = before[t] + self.recurrent[index].times(h)
                 h, c = lstm_gates_to_states(z, c, units)
                 outputs.append(h)
             sequence = outputs
@@ -93,18 +129,19 @@ class PaperNumpyInference(NumpyInference):
     def __init__(self, model, config: ModelConfig):
         super().__init__(model, config)
         epsilons = [model.get_layer(f"batch_norm_{index}").epsilon for index in (0, 1)]
-        self.dense = batch_norm_into_dense(self.weights["batch_norm_0"], epsilons[0], self.weights["dense"])
-        self.logits = batch_norm_into_dense(self.weights["batch_norm_1"], epsilons[1], self.weights["token_logits"])
+        kernel, self.dense_bias = batch_norm_into_dense(self.weights["batch_norm_0"], epsilons[0], self.weights["dense"])
+        self.dense = Weights(kernel)
+        kernel, self.logits_bias = batch_norm_into_dense(self.weights["batch_norm_1"], epsilons[1],
+                                                         self.weights["token_logits"])
+        self.logits = Weights(kernel)
 
     def first_layer_inputs(self, inputs: list) -> np.ndarray:
         scaled = np.asarray(inputs[0], np.float32)[..., 0].T  # (T, B): ids / vocabulary size
         return scaled[..., None] * self.stacked[0][0]
 
     def heads(self, last: np.ndarray) -> list:
-        kernel, bias = self.dense
-        hidden = np.maximum(last @ kernel + bias, 0.0)
-        kernel, bias = self.logits
-        return [softmax(hidden @ kernel + bias)]
+        hidden = np.maximum(self.dense.times(last) + self.dense_bias, 0.0)
+        return [softmax(self.logits.times(hidden) + self.logits_bias)]
 
 
 class SequenceNumpyInference(NumpyInference):
@@ -116,15 +153,15 @@ class SequenceNumpyInference(NumpyInference):
         super().__init__(model, config)
         self.input_tables = embeddings_to_first_lstm_tables(self.weights, config, self.stacked[0])
         self.stacked[0] = self.stacked[0][config.embed_dim:].copy()  # the input part now lives in the tables
-        self.head_weights, self.head_sizes = heads_to_one_dense(self.weights, config)
+        (kernel, self.head_bias), self.head_sizes = heads_to_one_dense(self.weights, config)
+        self.head = Weights(kernel)
 
     def first_layer_inputs(self, inputs: list) -> np.ndarray:
         names = self.config.family.input_names(self.config)
         return sum(self.input_tables[name][np.asarray(ids).T] for name, ids in zip(names, inputs))
 
     def heads(self, last: np.ndarray) -> list:
-        kernel, bias = self.head_weights
-        logits = last @ kernel + bias
+        logits = self.head.times(last) + self.head_bias
         return np.split(logits, np.cumsum(self.head_sizes)[:-1], axis=-1)
 
 
