@@ -121,6 +121,22 @@ def test_a_key_bias_keeps_the_continuation_to_the_seeds_pitch_classes(tiny_check
     assert free > 0.02 and held < free / 4
 
 
+def test_without_a_seed_each_variation_keeps_to_the_key_of_its_first_notes(tiny_checkpoint):
+    from genre_lstm.model.generate import KEY_NOTES, pitches_to_key
+
+    def outside_their_key(request):
+        counted = []
+        for piece in generate(tiny_checkpoint, [], request, opening=(0, (4, 4))):
+            pitches = [p for step in piece.steps for p in step.pitches]
+            key = pitches_to_key(pitches[:KEY_NOTES])
+            counted += [p % 12 not in key for p in pitches[KEY_NOTES:]]
+        return sum(counted) / len(counted)
+
+    loose = GenerationRequest(length=150, random_seed=5, variations=4, temperature=1.5, key_bias=0)
+    free, held = outside_their_key(loose), outside_their_key(GenerationRequest(**{**loose.as_dict(), "key_bias": 20}))
+    assert free > 0.02 and held < free / 4
+
+
 def test_the_seed_holds_key_and_register_of_pitched_parts_and_leaves_the_drums_alone(tiny_parts):
     import numpy as np
 

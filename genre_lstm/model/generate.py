@@ -199,13 +199,19 @@ def seed_range(steps: list[Step]) -> dict[str, int]:
 
 
 KEY_SHARE = 0.03  # a pitch class under this share of the seed's notes is a passing note, not its key
+KEY_NOTES = 16  # without a seed to take the key from, a variation's key is that of its first notes
 GRID_SHARE = 0.03  # a place in the beat under this share of the seed's steps is an ornament, not its grid
 OUT_OF_REACH = -1e9  # added to a token's logit: never sampled, and no NaN where all else is masked
 
 
 def seed_pitch_classes(steps: list[Step]) -> set[int]:
-    """The pitch classes of the seed's key: each one at least ``KEY_SHARE`` of its pitched notes."""
-    classes = np.bincount([p % 12 for step in steps for p in step.pitches], minlength=12)
+    """The pitch classes of the seed's key (``pitches_to_key`` of its pitched notes)."""
+    return pitches_to_key([p for step in steps for p in step.pitches])
+
+
+def pitches_to_key(pitches: list[int]) -> set[int]:
+    """The pitch classes of a key: each one at least ``KEY_SHARE`` of the notes."""
+    classes = np.bincount([p % 12 for p in pitches], minlength=12)
     total = classes.sum()
     return {int(c) for c in np.flatnonzero(classes >= KEY_SHARE * total)} if total else set()
 
@@ -221,14 +227,15 @@ def seed_beat_places(steps: list[Step]) -> set[int]:
 
 class SeedHold:
     """What keeps each variation near the seed while sampling: ``-key_bias`` on a token with a
-    pitch outside the seed's key (``seed_pitch_classes``); no pitch more than ``register_margin``
+    pitch outside the seed's key (``seed_pitch_classes``; with no pitched seed, the key of each
+    variation's first ``KEY_NOTES`` notes); no pitch more than ``register_margin``
     semitones outside the register a part played in the seed, or, for a part the seed does not
     play, in its first ``REGISTER_NOTES`` notes (drums are left alone by both); and ``-grid_bias``
     on a gap that puts the next step, of any part, off the seed's grid (``seed_beat_places``)."""
 
     def __init__(self, vocab, seed_steps: list[Step], parts: int, drums, key_bias: float, register_margin: int,
                  count: int, grid_bias: float = 0.0):
-        self.vocab, self.margin = vocab, register_margin
+        self.vocab, self.margin, self.key_bias, self.drums = vocab, register_margin, key_bias, drums
         grid = seed_beat_places(seed_steps) if grid_bias else set()
         self.off_grid = np.array([-grid_bias * (p not in grid) for p in range(GRID)], np.float32) if grid else None
         self.shift_units = np.array([round(vocab.class_to_shift(c) * GRID) for c in range(vocab.n_shifts)]) \
@@ -236,10 +243,11 @@ class SeedHold:
         pitched = [step for step in seed_steps if step.part not in drums]
         classes = seed_pitch_classes(pitched)
         rows = max(1, parts)
-        self.key = np.zeros((rows, len(vocab)), np.float32)
+        self.pitched_rows = [part for part in range(rows) if part not in drums]
+        self.key = np.zeros((count, rows, len(vocab)), np.float32)
         if key_bias and classes:
-            self.key[[part for part in range(rows) if part not in drums]] = (
-                -key_bias * vocab.outside_pitch_classes(classes).astype(np.float32))
+            self.key[:, self.pitched_rows] = self._outside_key(classes)
+        self.opening: dict[int, list[int]] = {k: [] for k in range(count)} if key_bias and not classes else {}
         self.reach = np.zeros((count, rows, len(vocab)), np.float32)
         self.heard: dict[tuple[int, int], list[int]] = {}  # (variation, part) -> its first pitches
         if register_margin:
@@ -249,7 +257,10 @@ class SeedHold:
                     self.reach[:, part] = self._outside(played)
                 elif part not in drums:
                     self.heard.update({(k, part): [] for k in range(count)})
-        self.active = bool(key_bias and classes) or bool(register_margin)
+        self.active = bool(key_bias) or bool(register_margin)
+
+    def _outside_key(self, classes: set[int]) -> np.ndarray:
+        return -self.key_bias * self.vocab.outside_pitch_classes(classes).astype(np.float32)
 
     def _outside(self, pitches: list[int]) -> np.ndarray:
         reach = [(min(pitches) - self.margin, max(pitches) + self.margin)]
@@ -257,7 +268,8 @@ class SeedHold:
 
     def token_terms(self, parts: np.ndarray) -> np.ndarray | None:
         """(B, V) terms for the token scores of each variation's sampled part (None when off)."""
-        return self.key[parts] + self.reach[np.arange(len(parts)), parts] if self.active else None
+        variations = np.arange(len(parts))
+        return self.key[variations, parts] + self.reach[variations, parts] if self.active else None
 
     def shift_terms(self, timelines: list["_Timeline"]) -> np.ndarray | None:
         """(B, shift classes) terms for the gap scores: each gap that lands the next step off the
@@ -268,7 +280,16 @@ class SeedHold:
         return self.off_grid[np.array(landing)]
 
     def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
-        """A part still finding its register keeps each variation's first pitches, then holds them."""
+        """A variation still finding its key, or a part its register, keeps its first pitches, then
+        holds them."""
+        for k, (part, token) in enumerate(zip(parts, tokens)):
+            opening = self.opening.get(k)
+            if opening is None or int(part) in self.drums:
+                continue
+            opening.extend(self.vocab.pitches_of(int(token)))
+            if len(opening) >= KEY_NOTES:
+                self.key[k, self.pitched_rows] = self._outside_key(pitches_to_key(opening))
+                del self.opening[k]
         if not self.heard:
             return
         for k, (part, token) in enumerate(zip(parts, tokens)):
