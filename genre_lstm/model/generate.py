@@ -282,6 +282,12 @@ class SeedHold:
     def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
         """A variation still finding its key, or a part its register, keeps its first pitches, then
         holds them."""
+        if self.opening:
+            self._find_keys(parts, tokens)
+        if self.heard:
+            self._find_registers(parts, tokens)
+
+    def _find_keys(self, parts: np.ndarray, tokens: np.ndarray) -> None:
         for k, (part, token) in enumerate(zip(parts, tokens)):
             opening = self.opening.get(k)
             if opening is None or int(part) in self.drums:
@@ -290,8 +296,8 @@ class SeedHold:
             if len(opening) >= KEY_NOTES:
                 self.key[k, self.pitched_rows] = self._outside_key(pitches_to_key(opening))
                 del self.opening[k]
-        if not self.heard:
-            return
+
+    def _find_registers(self, parts: np.ndarray, tokens: np.ndarray) -> None:
         for k, (part, token) in enumerate(zip(parts, tokens)):
             heard = self.heard.get((k, int(part)))
             if heard is None:
