@@ -32,7 +32,8 @@ DEFAULT_GENRE = "irish-fiddle"  # what a bare API call generates
 UPLOAD_NOTE = (f"Uploads (up to {MAX_UPLOAD}: MIDI, MusicXML or ABC) are used for your request only and deleted "
                "with its results; nothing is kept or shared.")
 SOURCE_INPUTS = ("genre", "seed_file", "seed_choice", "new_seed")  # which model and seed; the rest are FIELDS
-GENRE_SETTINGS = ("temperature", "key_bias", "register_margin", "grid_bias")  # sliders set to the chosen genre's defaults
+# sliders set to the chosen genre's defaults
+GENRE_SETTINGS = ("temperature", "key_bias", "register_margin", "grid_bias")
 
 
 def readable_errors(handler):

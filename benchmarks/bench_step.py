@@ -1,7 +1,7 @@
-"""One sampling step on every path at batch 1, 4 and 16: NumPy array products (the CPU's path;
-a few rows panel by panel, and "one product": every product one matrix product), the Keras step model as a TensorFlow graph, and compiled with XLA, beside the time to read the
-step's weights once from cache and from memory, measured in the same run. Timed side by side,
-alternating, medians.
+"""One sampling step on every path at batch 1, 4 and 16: NumPy array products (the CPU's path; a
+few rows panel by panel, and "one product": every product one matrix product), the Keras step
+model as a TensorFlow graph, and compiled with XLA, beside the time to read the step's weights
+once from cache and from memory, measured in the same run. Timed side by side, alternating, medians.
 
     .venv/bin/python benchmarks/bench_step.py [--preset paper] [--calls 300] [--repeats 2]
     .venv/bin/python benchmarks/bench_step.py --threads   # TensorFlow's intra-op threads: all vs 1
@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sampling import (  # noqa: E402
     make_checkpoint,
-    one_product,
     numpy_step_bytes,
+    one_product,
     openblas_variants,
     weight_read_limits,
 )

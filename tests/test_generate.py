@@ -179,20 +179,19 @@ def test_a_grid_bias_keeps_every_onset_on_the_seeds_rhythmic_grid(tiny_checkpoin
 
 
 def test_the_grid_hold_scores_each_gap_by_where_it_lands_in_the_beat(tiny_parts):
-    from genre_lstm.model.generate import SeedHold, _Timeline, seed_beat_places
+    from genre_lstm.model.generate import GridHold, _Timeline, seed_beat_places
     from genre_lstm.music.events import Step
 
     vocab = tiny_parts.vocab
     sixteenths = [Step((60,), 0.25, 0.25, position=3 * k, meter=(4, 4)) for k in range(16)]
     assert seed_beat_places(sixteenths) == {0, 3, 6, 9}
     assert seed_beat_places([Step((60,), 0.25, 0.25)]) == set()  # bars not known: no grid
-    hold = SeedHold(vocab, sixteenths, 4, {3}, 0.0, 0, count=2, grid_bias=3.0)
-    terms = hold.shift_terms([_Timeline(0, (4, 4)), _Timeline(46, (4, 4))])
+    terms = GridHold(vocab, sixteenths, grid_bias=3.0).shift_terms([_Timeline(0, (4, 4)), _Timeline(46, (4, 4))])
     for shift_class in range(vocab.n_shifts):
         units = round(vocab.class_to_shift(shift_class) * 12)
         assert terms[0, shift_class] == (0.0 if units % 3 == 0 else -3.0)
         assert terms[1, shift_class] == (0.0 if (46 + units) % 48 % 3 == 0 else -3.0)  # across the bar line
-    assert SeedHold(vocab, sixteenths, 4, {3}, 0.0, 0, count=2).shift_terms([_Timeline(0, (4, 4))]) is None
+    assert GridHold(vocab, sixteenths, grid_bias=0.0).shift_terms([_Timeline(0, (4, 4))]) is None
 
 
 def test_a_register_margin_keeps_every_part_near_its_seed_register(tiny_parts):

@@ -191,14 +191,14 @@ def long_form_markdown(results: list[dict], command: str) -> str:
              "them; on a beat: on a quarter note of its grid; downbeat: on a bar line; best phase: the offset in "
              "twelfths of a quarter that puts the most onsets on beats; steady: both halves have the same best "
              "phase. Two-sample: random forest on the short-window features plus these, 5 folds that hold out "
-             "whole real pieces (all their windows) and whole generation runs. \"before\": the checkpoint saved before metric "
-             "positions, generating and writing as it did (seeds without bar positions, files from a 4/4 bar "
-             "line).", "",
+             "whole real pieces (all their windows) and whole generation runs. \"before\": the checkpoint saved "
+             "before metric positions, generating and writing as it did (seeds without bar positions, files from a "
+             "4/4 bar line).", "",
              "| genre | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     mark = {True: "met", False: "**missed**"}
     lines += [f"| {genre} | " + " | ".join(mark[c[n]] for n in names) + " |" for genre, c in checks.items()]
-    lines += ["", "| genre | set | windows (pieces) | mean steps | on a beat | pieces with <= 10% on a beat | on a beat at best "
-              "phase | downbeat | steady | steady, whole | pitch range | pitch-class entropy | two-sample |",
+    lines += ["", "| genre | set | windows (pieces) | mean steps | on a beat | pieces with <= 10% on a beat | "
+              "on a beat at best phase | downbeat | steady | steady, whole | pitch range | pitch-class entropy | two-sample |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         rows = [("real held-out", r["real"])] + [(f"generated, {name}", f) for name, f in r["generated"].items()]

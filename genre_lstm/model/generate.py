@@ -225,21 +225,35 @@ def seed_beat_places(steps: list[Step]) -> set[int]:
     return {int(p) for p in np.flatnonzero(places >= GRID_SHARE * len(steps))}
 
 
-class SeedHold:
-    """What keeps each variation near the seed while sampling: ``-key_bias`` on a token with a
-    pitch outside the seed's key (``seed_pitch_classes``; with no pitched seed, the key of each
-    variation's first ``KEY_NOTES`` notes); no pitch more than ``register_margin``
-    semitones outside the register a part played in the seed, or, for a part the seed does not
-    play, in its first ``REGISTER_NOTES`` notes (drums are left alone by both); and ``-grid_bias``
-    on a gap that puts the next step, of any part, off the seed's grid (``seed_beat_places``)."""
+class GridHold:
+    """What keeps each variation on the seed's rhythmic grid while sampling: ``-grid_bias`` on a gap
+    that puts the next step, of any part, off the places in the beat the seed uses
+    (``seed_beat_places``)."""
 
-    def __init__(self, vocab, seed_steps: list[Step], parts: int, drums, key_bias: float, register_margin: int,
-                 count: int, grid_bias: float = 0.0):
-        self.vocab, self.margin, self.key_bias, self.drums = vocab, register_margin, key_bias, drums
+    def __init__(self, vocab, seed_steps: list[Step], grid_bias: float):
         grid = seed_beat_places(seed_steps) if grid_bias else set()
         self.off_grid = np.array([-grid_bias * (p not in grid) for p in range(GRID)], np.float32) if grid else None
-        self.shift_units = np.array([round(vocab.class_to_shift(c) * GRID) for c in range(vocab.n_shifts)]) \
-            if grid else None
+        self.shift_units = vocab.shift_units
+
+    def shift_terms(self, timelines: list["_Timeline"]) -> np.ndarray | None:
+        """(B, shift classes) terms for the gap scores: each gap that lands the next step off the
+        seed's grid, from where each variation's step falls (None when off)."""
+        if self.off_grid is None or timelines[0].position is None:
+            return None
+        landing = [(t.position + self.shift_units) % meter_to_units(t.meter) % GRID for t in timelines]
+        return self.off_grid[np.array(landing)]
+
+
+class SeedHold:
+    """What keeps each variation's pitches near the seed while sampling: ``-key_bias`` on a token
+    with a pitch outside the seed's key (``seed_pitch_classes``; with no pitched seed, the key of
+    each variation's first ``KEY_NOTES`` notes), and no pitch more than ``register_margin``
+    semitones outside the register a part played in the seed, or, for a part the seed does not
+    play, in its first ``REGISTER_NOTES`` notes. Drums are left alone."""
+
+    def __init__(self, vocab, seed_steps: list[Step], parts: int, drums, key_bias: float, register_margin: int,
+                 count: int):
+        self.vocab, self.margin, self.key_bias, self.drums = vocab, register_margin, key_bias, drums
         pitched = [step for step in seed_steps if step.part not in drums]
         classes = seed_pitch_classes(pitched)
         rows = max(1, parts)
@@ -270,14 +284,6 @@ class SeedHold:
         """(B, V) terms for the token scores of each variation's sampled part (None when off)."""
         variations = np.arange(len(parts))
         return self.key[variations, parts] + self.reach[variations, parts] if self.active else None
-
-    def shift_terms(self, timelines: list["_Timeline"]) -> np.ndarray | None:
-        """(B, shift classes) terms for the gap scores: each gap that lands the next step off the
-        seed's grid, from where each variation's step falls (None when off)."""
-        if self.off_grid is None or timelines[0].position is None:
-            return None
-        landing = [(t.position + self.shift_units) % meter_to_units(t.meter) % GRID for t in timelines]
-        return self.off_grid[np.array(landing)]
 
     def played(self, parts: np.ndarray, tokens: np.ndarray) -> None:
         """A variation still finding its key, or a part its register, keeps its first pitches, then
@@ -355,8 +361,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     tables = runner.tables
     parts = np.zeros(count, np.int64)
     lines = _PartLines(config, vocab, prefix[0], part_prefix, count) if parted else None
-    hold = SeedHold(vocab, seed_steps, len(config.parts), drums, settings.key_bias, settings.register_margin, count,
-                    settings.grid_bias)
+    hold = SeedHold(vocab, seed_steps, len(config.parts), drums, settings.key_bias, settings.register_margin, count)
+    grid = GridHold(vocab, seed_steps, settings.grid_bias)
     for index in range(budget):
         draws = uniform_draws(generators, 4 if parted else 3)
         if parted:  # the part first, then everything else given it
@@ -379,7 +385,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
             # training); with parts it is the next part sounding at the same onset
             shifts = sample_indices(scores_to_probabilities(shift_scores, temperature=settings.temperature,
                                                             banned=[] if parted else [0],
-                                                            bias=hold.shift_terms(timelines)), draws[:, 2])
+                                                            bias=grid.shift_terms(timelines)), draws[:, 2])
             rhythm = [(vocab.class_to_duration(d), vocab.class_to_shift(s)) for d, s in zip(durations, shifts)]
         else:
             offsets = settings.offset_min + draws[:, 2] * (settings.offset_max - settings.offset_min)

@@ -209,6 +209,11 @@ class Vocabulary:
     def n_shifts(self) -> int:
         return len(self._shifts)
 
+    @property
+    def shift_units(self) -> np.ndarray:
+        """(shift classes,) each gap class's length in grid units."""
+        return self._shifts
+
     def duration_class(self, quarters: float) -> int:
         """The class of the nearest duration this vocabulary has (the longest for anything longer)."""
         return _nearest(self._durations, quarters)
