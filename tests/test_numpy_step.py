@@ -67,6 +67,17 @@ def test_numpy_and_keras_give_the_same_logits_from_the_same_states(checkpoint_di
         states = [np.asarray(s) for s in keras_next]
 
 
+@pytest.mark.parametrize("engine", ["numpy", "keras"])
+def test_variations_share_one_seed_pass_repeated_as_if_each_had_run_it(tiny_parts_dir, engine):
+    checkpoint = load_checkpoint(tiny_parts_dir)
+    runner = StepRunner(checkpoint.model, checkpoint.config, engine=engine)
+    once_scores, once_states = runner.prime(seed_inputs(runner, checkpoint, variations=1), copies=3)
+    each_scores, each_states = runner.prime(seed_inputs(runner, checkpoint, variations=3))
+    for once, each in zip(once_scores + once_states, each_scores + each_states):
+        assert np.asarray(once).shape == np.asarray(each).shape
+        np.testing.assert_allclose(np.asarray(once), np.asarray(each), rtol=1e-5, atol=1e-5)
+
+
 def test_both_engines_sample_the_same_music_for_a_random_seed(checkpoint_dir, monkeypatch):
     settings = GenerationRequest(length=80, random_seed=7, variations=2, temperature=1.5)
     pieces = {}

@@ -62,6 +62,15 @@ def compile_inference(model, numpy_outputs: int | None = None, *, fixed_shapes: 
     return run
 
 
+def repeat_rows(value, copies: int):
+    """Each row of a NumPy array or backend tensor repeated ``copies`` times along the batch axis."""
+    if isinstance(value, np.ndarray):
+        return np.repeat(value, copies, axis=0)
+    import keras
+
+    return keras.ops.repeat(value, copies, axis=0)
+
+
 ENGINES = ("numpy", "keras")
 
 

@@ -31,7 +31,7 @@ from ..music.events import (
     units_to_bar_end,
 )
 from ..request import REGISTER_NOTES, GenerationRequest
-from .backend import choose_engine, compile_inference
+from .backend import choose_engine, compile_inference, repeat_rows
 from .network import ModelConfig, inference_models, output_names, rhythm_tables
 from .numpy_step import numpy_inference
 from .presets import PART_TABLES, PREVIOUS_TABLE
@@ -92,8 +92,13 @@ class StepRunner:
         (``conditions``: its other inputs by name, see ``Preset.feed``)."""
         return self.config.family.feed(self.config, tokens, durations, shifts, conditions)
 
-    def prime(self, inputs: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    def prime(self, inputs: list[np.ndarray], copies: int = 1) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Run the seed ``inputs`` once; with ``copies`` > 1 (a one-row seed that several variations
+        continue) every output and state is repeated that many times along the batch axis, so the
+        seed costs one row's products, not one per variation."""
         out = self._prime(inputs)
+        if copies > 1:
+            out = [repeat_rows(o, copies) for o in out]
         return out[: self.outputs], out[self.outputs:]
 
     def step(self, inputs: list[np.ndarray], states: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -348,8 +353,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))),
                   **{name: np.full(len(prefix[0]), pitch, np.int32) for name, pitch in register.items()},
                   "part": part_prefix}
-    scores, states = runner.prime(runner.inputs(*(np.tile(p, (count, 1)) for p in prefix),
-                                                {k: np.tile(v, (count, 1)) for k, v in conditions.items()}))
+    scores, states = runner.prime(runner.inputs(*(p[None] for p in prefix), {k: v[None] for k, v in conditions.items()}),
+                                  copies=count)
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
     banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]
     learned = settings.rhythm == "learned"
