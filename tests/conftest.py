@@ -105,6 +105,13 @@ def tiny_paper(tiny_paper_dir):
     return load_checkpoint(tiny_paper_dir)
 
 
+@pytest.fixture(scope="session")
+def tiny_conditioned(tiny_conditioned_dir):
+    from genre_lstm.store.checkpoint import load_checkpoint
+
+    return load_checkpoint(tiny_conditioned_dir)
+
+
 def read_frames(path):
     """The samples of a 16-bit WAV, channels interleaved, as floats."""
     import wave

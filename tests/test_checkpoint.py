@@ -64,3 +64,18 @@ def test_a_checkpoint_is_saved_again_over_itself(tiny_checkpoint, tmp_path):
         save_checkpoint(tmp_path / "again", tiny_checkpoint.model, tiny_checkpoint.config, tiny_checkpoint.vocab)
     assert not (tmp_path / "again" / "assets").exists()
     assert load_checkpoint(tmp_path / "again").config == tiny_checkpoint.config
+
+
+def test_a_range_conditioned_checkpoint_ships_the_registers_of_its_training_pieces(tiny_conditioned_dir, irish_pieces,
+                                                                                   tiny_checkpoint):
+    from genre_lstm.music.events import steps_to_register
+
+    checkpoint = load_checkpoint(tiny_conditioned_dir)
+    trained_on = {steps_to_register(p.steps) for p in irish_pieces[:24]}
+    assert {(low, high) for low, high, _ in checkpoint.registers} <= trained_on
+    assert 0 < sum(count for *_, count in checkpoint.registers) < 24  # the training split, not held-out pieces
+    drawn = [checkpoint.drawn_register(seed) for seed in range(40)]
+    assert drawn == [checkpoint.drawn_register(seed) for seed in range(40)]
+    assert len({(r["low"], r["high"]) for r in drawn}) > 1
+    assert {(r["low"], r["high"]) for r in drawn} <= trained_on
+    assert tiny_checkpoint.registers == [] and tiny_checkpoint.drawn_register(0) is None

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from genre_lstm.errors import InvalidParameterError
@@ -20,6 +22,16 @@ def test_variation_k_equals_a_single_run_with_its_seed(tiny_checkpoint):
     assert [p.random_seed for p in batch] == [10, 11, 12, 13]
     assert batch[2].steps == single[0].steps
     assert batch[0].steps != batch[1].steps
+
+
+def test_without_a_seed_each_variation_keeps_a_training_pieces_register(tiny_conditioned):
+    request = GenerationRequest(length=40, random_seed=20, variations=3)
+    batch = generate(tiny_conditioned, [], request)
+    assert batch[1].steps == generate(tiny_conditioned, [], GenerationRequest(length=40, random_seed=21))[0].steps
+    assert len({tuple(tiny_conditioned.drawn_register(20 + k).values()) for k in range(3)}) > 1
+    # the network is asked for those registers, not for the "not known" it never saw in training
+    unknown = generate(replace(tiny_conditioned, registers=[]), [], request)
+    assert [p.steps for p in batch] != [p.steps for p in unknown]
 
 
 def test_random_rhythm_draws_offsets_in_the_range(tiny_checkpoint):

@@ -28,6 +28,7 @@ from ..music.events import (
     next_position,
     place_steps,
     regroup_steps,
+    steps_to_register,
     units_to_bar_end,
 )
 from ..request import REGISTER_NOTES, GenerationRequest
@@ -196,11 +197,23 @@ def cut_at_last_bar_line(steps: list[Step]) -> list[Step]:
     return kept or steps
 
 
+NO_REGISTER = {"low": 0, "high": 0}  # "not known": no training piece has it
+
+
 def seed_range(steps: list[Step]) -> dict[str, int]:
-    """The register a model with ``range_conditioning`` is asked to keep: the seed's lowest and
-    highest pitch (0 and 0, "not known", without a seed)."""
-    pitches = [p for step in steps for p in step.pitches]
-    return {"low": min(pitches), "high": max(pitches)} if pitches else {"low": 0, "high": 0}
+    """The register a model with ``range_conditioning`` is asked to keep: the lowest and highest
+    pitch of ``steps`` (the seed's; a training piece's), ``NO_REGISTER`` without pitches."""
+    return dict(zip(("low", "high"), steps_to_register(steps)))
+
+
+def variation_registers(checkpoint, pitched_seed: list[Step], random_seed: int, count: int) -> list[dict[str, int]]:
+    """The register each variation asks a range-conditioned network to keep: the seed's or, without
+    pitches to take it from, a training piece's drawn by the variation's own random seed (the
+    network never saw "not known" in training; variation k stays the single run of seed + k)."""
+    register = seed_range(pitched_seed)
+    if register != NO_REGISTER:
+        return [register] * count
+    return [checkpoint.drawn_register(random_seed + k) or NO_REGISTER for k in range(count)]
 
 
 KEY_SHARE = 0.03  # a pitch class under this share of the seed's notes is a passing note, not its key
@@ -349,12 +362,15 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     # Every training piece follows an end token (duration and shift classes 0), so the seed does too.
     *prefix, part_prefix = [np.concatenate([[first], ids]).astype(np.int32) for first, ids in
                             zip((END_ID, 0, 0, 0), (encoded.tokens, encoded.durations, encoded.shifts, encoded.parts))]
-    register = seed_range([step for step in seed_steps if step.part not in drums])
-    conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))),
-                  **{name: np.full(len(prefix[0]), pitch, np.int32) for name, pitch in register.items()},
-                  "part": part_prefix}
-    scores, states = runner.prime(runner.inputs(*(p[None] for p in prefix), {k: v[None] for k, v in conditions.items()}),
-                                  copies=count)
+    registers = variation_registers(checkpoint, [step for step in seed_steps if step.part not in drums],
+                                    settings.random_seed, count)
+    rows = 1 if all(r == registers[0] for r in registers) else count  # rows the seed runs as: one, shared, if it can
+    conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))), "part": part_prefix}
+    conditions = {**{k: np.tile(v, (rows, 1)) for k, v in conditions.items()},
+                  **{name: np.array([[r[name]] * len(prefix[0]) for r in registers[:rows]], np.int32)
+                     for name in NO_REGISTER}}
+    scores, states = runner.prime(runner.inputs(*(np.tile(p, (rows, 1)) for p in prefix), conditions),
+                                  copies=count // rows)
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
     banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]
     learned = settings.rhythm == "learned"
@@ -414,7 +430,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
         if index + 1 < budget:
             following = {"position": [[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines],
                          "meter": [[meter_class(t.meter)] for t in timelines],
-                         **{name: [[pitch]] * count for name, pitch in register.items()},
+                         **{name: [[r[name]] for r in registers] for name in NO_REGISTER},
                          "part": parts[:, None]}
             scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None],
                                                        {k: np.array(v, np.int32) for k, v in following.items()}),

@@ -28,6 +28,7 @@ from ..music.events import (
     Step,
     meter_to_units,
     pitches_to_token,
+    steps_to_register,
     token_to_pitches,
 )
 
@@ -235,8 +236,7 @@ class Vocabulary:
         shifts = np.array([self.shift_class(s.shift) for s in steps], dtype=np.int32)
         positions = np.array([position_class(s) for s in steps], dtype=np.int32)
         meters = np.array([meter_class(s.meter) for s in steps], dtype=np.int32)
-        pitches = [p for s in steps for p in s.pitches] or [0]
-        lows, highs = (np.full(len(steps), edge(pitches), dtype=np.int32) for edge in (min, max))
+        lows, highs = (np.full(len(steps), edge, dtype=np.int32) for edge in steps_to_register(steps))
         parts = np.array([s.part for s in steps], dtype=np.int32)
         return EncodedPiece(tokens, durations, shifts, positions, meters, lows, highs, parts)
 

@@ -158,6 +158,12 @@ def quarters_to_units(quarters: float, *, lowest: int, highest: int) -> int:
     return int(min(max(round(quarters * GRID), lowest), highest))
 
 
+def steps_to_register(steps: list[Step]) -> tuple[int, int]:
+    """The lowest and highest pitch of ``steps`` ((0, 0) without pitches: "not known")."""
+    pitches = [p for step in steps for p in step.pitches]
+    return (min(pitches), max(pitches)) if pitches else (0, 0)
+
+
 def steps_to_rows(steps: list[Step]) -> list[list[int]]:
     """Steps in the JSON form of caches, seed windows and child-process replies:
     [duration in grid units, gap in grid units, pitch, pitch, ...] per step."""

@@ -3,7 +3,8 @@
 A folder holds Keras's own files (config.json, metadata.json, model.weights.h5, written by
 ``keras.saving.save_model(..., zipped=False)``), and ours beside them: genre_lstm.json (the
 ``ModelConfig`` and how it was trained), vocabulary.json, generation.json (defaults), seeds.json
-(held-out seed windows) and README.md (the model card). Loading rebuilds the network from
+(held-out seed windows; with range conditioning, the registers of the training pieces) and
+README.md (the model card). Loading rebuilds the network from
 genre_lstm.json, checks it against the vocabulary, and only then reads the weights; nothing is
 ever unpickled or deserialised as code.
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import CheckpointError, GenreLSTMError, MusicReadError
 from ..model.network import ModelConfig, build_model, check_vocab_fits
@@ -28,6 +31,7 @@ from .layout import (
     VOCAB_FILE,
     WEIGHTS_FILE,
     read_json,
+    read_registers,
     read_seeds,
     write_json,
 )
@@ -56,7 +60,8 @@ class GenerationDefaults:
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint: the network, its vocabulary, defaults and held-out seed windows."""
+    """A loaded checkpoint: the network, its vocabulary, defaults, held-out seed windows and (range
+    conditioning) the registers of its training pieces."""
 
     folder: Path
     config: ModelConfig
@@ -65,6 +70,7 @@ class Checkpoint:
     model: object
     seeds: list[dict] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    registers: list[tuple[int, int, int]] = field(default_factory=list)  # training pieces' (low, high, count)
     _runner: object = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -77,6 +83,16 @@ class Checkpoint:
 
                 self._runner = StepRunner(self.model, self.config)
             return self._runner
+
+    def drawn_register(self, random_seed: int) -> dict[str, int] | None:
+        """Without a seed, the register (lowest and highest pitch) a model with range conditioning
+        is asked to keep: a training piece's, drawn by ``random_seed`` in proportion to how many
+        pieces have it, so a piece starts where real ones do (None when the checkpoint ships none)."""
+        if not self.registers:
+            return None
+        counts = np.array([count for _, _, count in self.registers], np.float64)
+        low, high, _ = self.registers[np.random.default_rng((random_seed, 1)).choice(len(counts), p=counts / counts.sum())]
+        return {"low": low, "high": high}
 
     def seed_steps(self, index: int) -> list[Step]:
         """Held-out seed window ``index`` (modulo the number shipped) as steps."""
@@ -110,7 +126,8 @@ class Checkpoint:
 
 def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocabulary, *,
                     defaults: GenerationDefaults | None = None, seeds: list[dict] | None = None,
-                    info: dict | None = None, card: str | None = None, float16: bool = True) -> Path:
+                    registers: list[list[int]] | None = None, info: dict | None = None, card: str | None = None,
+                    float16: bool = True) -> Path:
     """Write a complete checkpoint folder (no optimizer state; weights stored as float16 by default)."""
     import keras
 
@@ -127,7 +144,7 @@ def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocab
     write_json(folder / OUR_CONFIG, {"format": FORMAT_VERSION, "model": config.to_json(), "info": info or {}})
     vocab.save(folder / VOCAB_FILE)
     write_json(folder / DEFAULTS_FILE, asdict(defaults or GenerationDefaults()))
-    write_json(folder / SEEDS_FILE, {"seeds": seeds or []})
+    write_json(folder / SEEDS_FILE, {"seeds": seeds or [], **({"registers": registers} if registers else {})})
     if card is not None:
         (folder / CARD_FILE).write_text(card, encoding="utf-8")
     return folder
@@ -161,8 +178,8 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
     defaults = GenerationDefaults()
     if (folder / DEFAULTS_FILE).is_file():
         defaults = GenerationDefaults.from_json(read_json(folder / DEFAULTS_FILE))
-    seeds = read_seeds(folder)
-    return Checkpoint(folder, config, vocab, defaults, model, seeds, ours.get("info", {}))
+    return Checkpoint(folder, config, vocab, defaults, model, read_seeds(folder), ours.get("info", {}),
+                      read_registers(folder))
 
 
 def _remove_empty_assets(folder: Path) -> None:

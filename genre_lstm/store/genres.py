@@ -163,7 +163,9 @@ def representation_note(genre: Genre, metric_position: bool = False, parts: list
                  "(held and tied notes), every eighth note beyond a whole note.")
     if genre.train.get("model", {}).get("range_conditioning"):
         note += ("\n- Range conditioning: the network sees the piece's lowest and highest pitch at every step (in "
-                 "generation, the seed's), so a long continuation keeps the seed's register.")
+                 "generation, the seed's), so a long continuation keeps the seed's register. Without a seed, each "
+                 "variation is asked for the register of a training piece drawn at random (the network never saw "
+                 "a piece without one).")
     if genre.train.get("model", {}).get("top_line_features"):
         note += ("\n- Top-line features: each token's highest pitch is one more feature of its own, so the melody's "
                  "next note gets a score of its own instead of being learned chord by chord.")

@@ -17,7 +17,7 @@ WEIGHTS_FILE = "model.weights.h5"
 OUR_CONFIG = "genre_lstm.json"  # the ModelConfig and how the model was trained (its own record)
 VOCAB_FILE = "vocabulary.json"
 DEFAULTS_FILE = "generation.json"  # what it plays by default
-SEEDS_FILE = "seeds.json"  # held-out seed windows
+SEEDS_FILE = "seeds.json"  # held-out seed windows, and the registers of the training pieces
 EVALUATION_FILE = "evaluation.json"  # held-out figures, written by `genre-lstm evaluate`
 CARD_FILE = "README.md"
 KERAS_FILES = ("config.json", "metadata.json", WEIGHTS_FILE)
@@ -66,6 +66,16 @@ def read_seeds(folder: Path) -> list[dict]:
     """The held-out seed windows a checkpoint ships ([] when it ships none)."""
     seeds = read_optional(folder, SEEDS_FILE).get("seeds", [])
     return seeds if isinstance(seeds, list) else []
+
+
+def read_registers(folder: Path) -> list[tuple[int, int, int]]:
+    """The registers of the training pieces, (lowest pitch, highest pitch, pieces), that a model
+    with range conditioning starts from without a seed ([] when it ships none)."""
+    rows = read_optional(folder, SEEDS_FILE).get("registers", [])
+    if not isinstance(rows, list):
+        return []
+    return [tuple(row) for row in rows
+            if isinstance(row, list) and len(row) == 3 and all(isinstance(x, int) and x >= 0 for x in row)]
 
 
 def read_defaults(folder: Path) -> dict:

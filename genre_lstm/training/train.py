@@ -14,6 +14,7 @@ import json
 import shutil
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -24,7 +25,16 @@ from ..errors import CorpusError, InvalidParameterError
 from ..model.network import ModelConfig, build_model, compile_model, set_pitch_tables
 from ..model.presets import METRIC_INPUTS, PART, PREVIOUS_INPUT, RANGE_INPUTS, preset_named
 from ..model.tokenizer import END_ID, EncodedPiece, Vocabulary, ids_to_previous_in_next_part, transpose_steps
-from ..music.events import SOLO, Music, Part, drum_parts, steps_to_part_indices, steps_to_positions, steps_to_rows
+from ..music.events import (
+    SOLO,
+    Music,
+    Part,
+    drum_parts,
+    steps_to_part_indices,
+    steps_to_positions,
+    steps_to_register,
+    steps_to_rows,
+)
 from ..music.midi_io import MAX_PARTS, music_to_single_line
 from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from ..store.layout import TRAINING_BEST, TRAINING_FOLDER, TRAINING_LAST, VOCAB_FILE
@@ -259,6 +269,13 @@ def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = 
              "step_parts": steps_to_part_indices(p.steps[at:at + length])} for p, at in starts[:count]]
 
 
+def piece_registers(pieces: list[Piece]) -> list[list[int]]:
+    """[lowest pitch, highest pitch, pieces] of every register among ``pieces`` (as the network sees a
+    piece's), for a model with range conditioning to start without a seed where real pieces do."""
+    counts = Counter(steps_to_register(p.steps) for p in pieces if any(s.pitches for s in p.steps))
+    return [[low, high, count] for (low, high), count in sorted(counts.items())]
+
+
 def distinct_pieces(pieces: list[Piece]) -> list[Piece]:
     """The pieces without repeats of the same music (the first of each kept), so a file uploaded
     twice can never sit on both sides of the split."""
@@ -351,8 +368,9 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
         "held_out_pieces": {"valid": [p.id for p in split.valid], "test": [p.id for p in split.test]},
         "settings": asdict(settings) | {"verbose": None},
     }}
+    registers = piece_registers(transposed(split.train, settings.transpose)) if config.range_conditioning else None
     save_checkpoint(out_dir, model, config, vocab, defaults=defaults, seeds=seed_windows(split.test or split.valid),
-                    info=full_info)
+                    registers=registers, info=full_info)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
