@@ -35,7 +35,7 @@ from ..request import REGISTER_NOTES, GenerationRequest
 from .backend import choose_engine, compile_inference, repeat_rows
 from .network import ModelConfig, inference_models, output_names, rhythm_tables
 from .numpy_step import numpy_inference
-from .presets import PART_TABLES, PREVIOUS_TABLE
+from .presets import PART_TABLES, PREVIOUS_TABLE, RANGE_INPUTS
 from .sampling import (
     greedy_indices,
     sample_indices,
@@ -197,13 +197,13 @@ def cut_at_last_bar_line(steps: list[Step]) -> list[Step]:
     return kept or steps
 
 
-NO_REGISTER = {"low": 0, "high": 0}  # "not known": no training piece has it
+NO_REGISTER = dict.fromkeys(RANGE_INPUTS, 0)  # "not known": no training piece has it
 
 
 def seed_range(steps: list[Step]) -> dict[str, int]:
     """The register a model with ``range_conditioning`` is asked to keep: the lowest and highest
     pitch of ``steps`` (the seed's; a training piece's), ``NO_REGISTER`` without pitches."""
-    return dict(zip(("low", "high"), steps_to_register(steps)))
+    return dict(zip(RANGE_INPUTS, steps_to_register(steps)))
 
 
 def variation_registers(checkpoint, pitched_seed: list[Step], random_seed: int, count: int) -> list[dict[str, int]]:
@@ -213,7 +213,8 @@ def variation_registers(checkpoint, pitched_seed: list[Step], random_seed: int, 
     register = seed_range(pitched_seed)
     if register != NO_REGISTER:
         return [register] * count
-    return [checkpoint.drawn_register(random_seed + k) or NO_REGISTER for k in range(count)]
+    drawn = [checkpoint.drawn_register(random_seed + k) for k in range(count)]
+    return [NO_REGISTER if pair is None else dict(zip(RANGE_INPUTS, pair)) for pair in drawn]
 
 
 KEY_SHARE = 0.03  # a pitch class under this share of the seed's notes is a passing note, not its key
@@ -368,7 +369,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))), "part": part_prefix}
     conditions = {**{k: np.tile(v, (rows, 1)) for k, v in conditions.items()},
                   **{name: np.array([[r[name]] * len(prefix[0]) for r in registers[:rows]], np.int32)
-                     for name in NO_REGISTER}}
+                     for name in RANGE_INPUTS}}
     scores, states = runner.prime(runner.inputs(*(np.tile(p, (rows, 1)) for p in prefix), conditions),
                                   copies=count // rows)
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
@@ -430,7 +431,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
         if index + 1 < budget:
             following = {"position": [[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines],
                          "meter": [[meter_class(t.meter)] for t in timelines],
-                         **{name: [[r[name]] for r in registers] for name in NO_REGISTER},
+                         **{name: [[r[name]] for r in registers] for name in RANGE_INPUTS},
                          "part": parts[:, None]}
             scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None],
                                                        {k: np.array(v, np.int32) for k, v in following.items()}),

@@ -31,8 +31,9 @@ from .layout import (
     VOCAB_FILE,
     WEIGHTS_FILE,
     read_json,
-    read_registers,
-    read_seeds,
+    read_optional,
+    registers_in,
+    seeds_in,
     write_json,
 )
 
@@ -84,15 +85,16 @@ class Checkpoint:
                 self._runner = StepRunner(self.model, self.config)
             return self._runner
 
-    def drawn_register(self, random_seed: int) -> dict[str, int] | None:
+    def drawn_register(self, random_seed: int) -> tuple[int, int] | None:
         """Without a seed, the register (lowest and highest pitch) a model with range conditioning
         is asked to keep: a training piece's, drawn by ``random_seed`` in proportion to how many
         pieces have it, so a piece starts where real ones do (None when the checkpoint ships none)."""
         if not self.registers:
             return None
         counts = np.array([count for _, _, count in self.registers], np.float64)
-        low, high, _ = self.registers[np.random.default_rng((random_seed, 1)).choice(len(counts), p=counts / counts.sum())]
-        return {"low": low, "high": high}
+        drawn = np.random.default_rng((random_seed, 1)).choice(len(counts), p=counts / counts.sum())
+        low, high, _ = self.registers[drawn]
+        return low, high
 
     def seed_steps(self, index: int) -> list[Step]:
         """Held-out seed window ``index`` (modulo the number shipped) as steps."""
@@ -178,8 +180,9 @@ def load_checkpoint(folder: str | Path) -> Checkpoint:
     defaults = GenerationDefaults()
     if (folder / DEFAULTS_FILE).is_file():
         defaults = GenerationDefaults.from_json(read_json(folder / DEFAULTS_FILE))
-    return Checkpoint(folder, config, vocab, defaults, model, read_seeds(folder), ours.get("info", {}),
-                      read_registers(folder))
+    stored = read_optional(folder, SEEDS_FILE)
+    return Checkpoint(folder, config, vocab, defaults, model, seeds_in(stored), ours.get("info", {}),
+                      registers_in(stored))
 
 
 def _remove_empty_assets(folder: Path) -> None:

@@ -64,14 +64,19 @@ def read_info(folder: Path) -> dict:
 
 def read_seeds(folder: Path) -> list[dict]:
     """The held-out seed windows a checkpoint ships ([] when it ships none)."""
-    seeds = read_optional(folder, SEEDS_FILE).get("seeds", [])
+    return seeds_in(read_optional(folder, SEEDS_FILE))
+
+
+def seeds_in(stored: dict) -> list[dict]:
+    """The seed windows of a read seeds.json."""
+    seeds = stored.get("seeds", [])
     return seeds if isinstance(seeds, list) else []
 
 
-def read_registers(folder: Path) -> list[tuple[int, int, int]]:
-    """The registers of the training pieces, (lowest pitch, highest pitch, pieces), that a model
-    with range conditioning starts from without a seed ([] when it ships none)."""
-    rows = read_optional(folder, SEEDS_FILE).get("registers", [])
+def registers_in(stored: dict) -> list[tuple[int, int, int]]:
+    """The registers of the training pieces in a read seeds.json, (lowest pitch, highest pitch,
+    pieces), that a model with range conditioning starts from without a seed ([] when none)."""
+    rows = stored.get("registers", [])
     if not isinstance(rows, list):
         return []
     return [tuple(row) for row in rows
