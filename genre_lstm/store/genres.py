@@ -62,7 +62,7 @@ GENRES: dict[str, Genre] = {g.id: g for g in (
           "J. S. Bach's four-part chorale settings (music21 corpus 'bach')", 19, 76,
           {"transpose": list(range(-3, 4)), "epochs": 12,
            "parts": named_parts(*((voice, CHOIR) for voice in ("Soprano", "Alto", "Tenor", "Bass"))),
-           "model": {"pitch_features": True, "top_line_features": True}},
+           "model": {"pitch_features": True, "top_line_features": True}}, key_bias=1.0,
           licence="mit", music_licence=f"the chorales are in the public domain (Bach died in 1750); {MUSIC21_TERMS}"),
     Genre("renaissance-polyphony", "Renaissance polyphony", "palestrina",
           "Palestrina's masses and motets (music21 corpus 'palestrina')", 52, 72,
