@@ -70,9 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"with --data: the most parts (tracks, drums included) to learn, by General MIDI role; "
                             f"1 merges every pitched track into one line (default: {UPLOAD_PARTS})")
     train.add_argument("--out", type=Path, help="checkpoint folder (default: checkpoints/<genre>)")
-    train.add_argument("--seeds-only", action="store_true",
-                       help="with --genre: do not train; rewrite the trained checkpoint's seed windows (and registers) "
-                            "from its held-out pieces as training now writes them")
     train.add_argument("--batch-size", type=int, help="global batch, split across devices (default 32)")
     train.add_argument("--workers", type=int, help="processes parsing the music (default: every core)")
     train.add_argument("--distribute", action="store_true",
@@ -192,8 +189,6 @@ def cmd_train(args) -> int:
     if args.epochs is not None:
         settings.epochs = args.epochs
     settings.check()
-    if args.seeds_only and not args.genre:
-        raise InvalidParameterError("--seeds-only needs --genre (a shipped genre's checkpoint)")
     if args.genre:
         from .store.genres import get_genre
 
@@ -209,11 +204,6 @@ def cmd_train(args) -> int:
     for name, reason in report.skipped:
         print(f"  skipped {name}: {reason}", file=sys.stderr)
     _load_backend()
-    if args.seeds_only:
-        from .training.train import rewrite_starting_points
-
-        print(rewrite_starting_points(report.pieces, recipe.out, settings))
-        return 0
     trainer = None
     if args.distribute:
         from .training.distribute import train_data_parallel as trainer

@@ -78,21 +78,3 @@ def test_a_range_conditioned_checkpoint_ships_the_registers_of_its_training_piec
     assert drawn == [checkpoint.drawn_register(seed) for seed in range(40)]
     assert len(set(drawn)) > 1 and set(drawn) <= trained_on
     assert tiny_checkpoint.registers == [] and tiny_checkpoint.drawn_register(0) is None
-
-
-def test_seeds_are_rewritten_from_the_held_out_pieces_as_training_writes_them(tiny_conditioned_dir, irish_pieces,
-                                                                              tmp_path):
-    from genre_lstm.store.layout import SEEDS_FILE
-    from genre_lstm.training.train import TrainSettings, rewrite_starting_points
-
-    folder = tmp_path / "ck"
-    shutil.copytree(tiny_conditioned_dir, folder)
-    trained = json.loads((folder / SEEDS_FILE).read_text())
-    (folder / SEEDS_FILE).write_text(json.dumps({"seeds": trained["seeds"][:1]}))  # as an older rule wrote them
-    rewrite_starting_points(irish_pieces[:24], folder, TrainSettings())
-    assert json.loads((folder / SEEDS_FILE).read_text()) == trained
-    checkpoint = load_checkpoint(folder)
-    split = checkpoint.info["training"]["held_out_pieces"]
-    seeded = {seed["piece"] for seed in checkpoint.seeds}
-    assert seeded <= set(split["test"]) | set(split["valid"])
-    assert seeded & set(split["test"]) and seeded & set(split["valid"])  # both, as the long-form test measures

@@ -80,7 +80,6 @@ def _bad(args, tmp_path, env=None):
     (["render", "missing.mid", "out.wav"], "no such file"),
     (["train", "--genre", "polka"], "unknown genre"),
     (["train", "--data", "."], "--data needs --name"),
-    (["train", "--data", ".", "--name", "mine", "--seeds-only"], "--seeds-only needs --genre"),
 ])
 def test_bad_input_is_one_line_on_stderr_and_exit_2(tmp_path, args, says):
     code, lines = _bad(args, tmp_path)

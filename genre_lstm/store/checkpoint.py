@@ -146,15 +146,10 @@ def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocab
     write_json(folder / OUR_CONFIG, {"format": FORMAT_VERSION, "model": config.to_json(), "info": info or {}})
     vocab.save(folder / VOCAB_FILE)
     write_json(folder / DEFAULTS_FILE, asdict(defaults or GenerationDefaults()))
-    write_starting_points(folder, seeds, registers)
+    write_json(folder / SEEDS_FILE, {"seeds": seeds or [], **({"registers": registers} if registers else {})})
     if card is not None:
         (folder / CARD_FILE).write_text(card, encoding="utf-8")
     return folder
-
-
-def write_starting_points(folder: Path, seeds: list[dict] | None, registers: list[list[int]] | None) -> None:
-    """seeds.json: the held-out seed windows and (range conditioning) the training pieces' registers."""
-    write_json(Path(folder) / SEEDS_FILE, {"seeds": seeds or [], **({"registers": registers} if registers else {})})
 
 
 def load_checkpoint(folder: str | Path) -> Checkpoint:

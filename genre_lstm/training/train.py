@@ -36,7 +36,7 @@ from ..music.events import (
     steps_to_rows,
 )
 from ..music.midi_io import MAX_PARTS, music_to_single_line
-from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint, write_starting_points
+from ..store.checkpoint import GenerationDefaults, load_checkpoint, save_checkpoint
 from ..store.layout import TRAINING_BEST, TRAINING_FOLDER, TRAINING_LAST, VOCAB_FILE
 from .corpus import Piece, Split, ensemble_of, pieces_onto_parts, pieces_to_part_ranges, split_pieces
 from .distribute import agreed, batch_count, current_layout, local_rows
@@ -269,24 +269,6 @@ def seed_windows(pieces: list[Piece], count: int = SEEDS_SHIPPED, length: int = 
              "step_parts": steps_to_part_indices(p.steps[at:at + length])} for p, at in starts[:count]]
 
 
-def starting_points(split: Split, settings: TrainSettings, config: ModelConfig) -> dict:
-    """What a checkpoint ships to start generating from (``save_checkpoint``'s seeds and registers):
-    seed windows of the held-out pieces, test and validation, the same pieces the long-form
-    evaluation measures against; with range conditioning, the registers of the training pieces."""
-    return {"seeds": seed_windows(split.test + split.valid),
-            "registers": piece_registers(transposed(split.train, settings.transpose))
-            if config.range_conditioning else None}
-
-
-def rewrite_starting_points(pieces: list[Piece], folder: str | Path, settings: TrainSettings) -> Path:
-    """Rewrite a trained checkpoint's seeds.json from ``pieces`` split as training split them,
-    without training again: for a checkpoint saved before the rule of ``starting_points``."""
-    checkpoint = load_checkpoint(folder)
-    split = split_for_training(pieces_for_training(pieces, settings, checkpoint)[0])
-    write_starting_points(checkpoint.folder, **starting_points(split, settings, checkpoint.config))
-    return checkpoint.folder
-
-
 def piece_registers(pieces: list[Piece]) -> list[list[int]]:
     """[lowest pitch, highest pitch, pieces] of every register among ``pieces`` (as the network sees a
     piece's), for a model with range conditioning to start without a seed where real pieces do."""
@@ -386,8 +368,9 @@ def train_checkpoint(pieces: list[Piece], out_dir: str | Path, *, settings: Trai
         "held_out_pieces": {"valid": [p.id for p in split.valid], "test": [p.id for p in split.test]},
         "settings": asdict(settings) | {"verbose": None},
     }}
-    save_checkpoint(out_dir, model, config, vocab, defaults=defaults, **starting_points(split, settings, config),
-                    info=full_info)
+    registers = piece_registers(transposed(split.train, settings.transpose)) if config.range_conditioning else None
+    save_checkpoint(out_dir, model, config, vocab, defaults=defaults, seeds=seed_windows(split.test or split.valid),
+                    registers=registers, info=full_info)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
