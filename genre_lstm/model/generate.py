@@ -366,8 +366,8 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
     registers = variation_registers(checkpoint, [step for step in seed_steps if step.part not in drums],
                                     settings.random_seed, count)
     rows = 1 if all(r == registers[0] for r in registers) else count  # rows the seed runs as: one, shared, if it can
-    conditions = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))), "part": part_prefix}
-    conditions = {**{k: np.tile(v, (rows, 1)) for k, v in conditions.items()},
+    shared = {**dict(zip(("position", "meter"), _metric_classes(seed_steps, timelines[0]))), "part": part_prefix}
+    conditions = {**{k: np.tile(v, (rows, 1)) for k, v in shared.items()},
                   **{name: np.array([[r[name]] * len(prefix[0]) for r in registers[:rows]], np.int32)
                      for name in RANGE_INPUTS}}
     scores, states = runner.prime(runner.inputs(*(np.tile(p, (rows, 1)) for p in prefix), conditions),

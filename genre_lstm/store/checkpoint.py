@@ -4,9 +4,8 @@ A folder holds Keras's own files (config.json, metadata.json, model.weights.h5, 
 ``keras.saving.save_model(..., zipped=False)``), and ours beside them: genre_lstm.json (the
 ``ModelConfig`` and how it was trained), vocabulary.json, generation.json (defaults), seeds.json
 (held-out seed windows; with range conditioning, the registers of the training pieces) and
-README.md (the model card). Loading rebuilds the network from
-genre_lstm.json, checks it against the vocabulary, and only then reads the weights; nothing is
-ever unpickled or deserialised as code.
+README.md (the model card). Loading rebuilds the network from genre_lstm.json, checks it against
+the vocabulary, and only then reads the weights; nothing is ever unpickled or deserialised as code.
 """
 
 from __future__ import annotations
