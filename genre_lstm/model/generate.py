@@ -372,6 +372,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
                      for name in RANGE_INPUTS}}
     scores, states = runner.prime(runner.inputs(*(np.tile(p, (rows, 1)) for p in prefix), conditions),
                                   copies=count // rows)
+    register_inputs = {name: [[r[name]] for r in registers] for name in RANGE_INPUTS}  # every step's, per variation
     generators = [np.random.default_rng(settings.random_seed + k) for k in range(count)]
     banned = [RARE_ID] if settings.natural_ending else [RARE_ID, END_ID]
     learned = settings.rhythm == "learned"
@@ -431,7 +432,7 @@ def iter_generate(checkpoint, seed: list[Step], request: GenerationRequest, *,
         if index + 1 < budget:
             following = {"position": [[position_class(Step((), 0, 0, t.position, t.meter))] for t in timelines],
                          "meter": [[meter_class(t.meter)] for t in timelines],
-                         **{name: [[r[name]] for r in registers] for name in RANGE_INPUTS},
+                         **register_inputs,
                          "part": parts[:, None]}
             scores, states = runner.step(runner.inputs(tokens[:, None], durations[:, None], shifts[:, None],
                                                        {k: np.array(v, np.int32) for k, v in following.items()}),
