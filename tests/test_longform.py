@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from genre_lstm.evaluation.longform import Metre, grouped_two_sample, pitch_class_entropy, real_windows, set_figures
+from genre_lstm.evaluation.longform import (Metre, Window, grouped_two_sample, pitch_class_entropy, real_windows,
+                                            run_seeds, set_figures)
 from genre_lstm.evaluation.report import with_section
 from genre_lstm.music.events import Step
+from genre_lstm.training.corpus import Piece
 
 
 def quarters(count: int, *, position: int | None = 0) -> list[Step]:
@@ -55,16 +57,30 @@ def test_the_two_sample_test_tells_real_tunes_from_shuffled_rhythm_and_not_from_
 
 
 def test_few_long_pieces_give_as_many_windows_as_many_short_ones(irish_pieces):
-    from genre_lstm.training.corpus import Piece
-
     songs = {f"song {k}": Piece(f"song {k}", [s for p in irish_pieces[10 * k:10 * k + 10] for s in p.steps], ())
              for k in range(3)}
     assert min(len(song.steps) for song in songs.values()) >= 400
-    windows, ids = real_windows(list(songs.values()), count=12, length=100)
-    assert len(windows) == 12 and {len(w) for w in windows} == {100} and set(ids[:3]) == set(songs)
-    assert windows[3] == songs[ids[3]].steps[100:200]  # then each song's second stretch
-    whole, _ = real_windows(irish_pieces[:6], count=80, length=10_000)
-    assert sorted(map(len, whole)) == sorted(len(p.steps) for p in irish_pieces[:6])  # short pieces: once, whole
+    windows = real_windows(list(songs.values()), count=12, length=100)
+    assert len(windows) == 12 and {len(w.steps) for w in windows} == {100} and {w.piece.id for w in windows} == set(songs)
+    first = windows[0].piece
+    assert [w.steps for w in windows[:4]] == [first.steps[at:at + 100] for at in (0, 100, 200, 300)]  # a song together
+    whole = real_windows(irish_pieces[:6], count=80, length=10_000)
+    assert sorted(len(w.steps) for w in whole) == sorted(len(p.steps) for p in irish_pieces[:6])  # short: once, whole
+
+
+def test_each_run_continues_the_music_just_before_the_real_windows_it_is_paired_with(irish_pieces):
+    song = Piece("song", [s for p in irish_pieces[:10] for s in p.steps], ())
+    tune = irish_pieces[10]
+    windows = real_windows([song, tune], count=8, length=100)
+    seeds = run_seeds(windows, seed_length=40, runs=20)
+    firsts = windows[::4]  # a run per four windows, its variations paired with them
+    assert len(seeds) == 2 and {w.start > 0 for w in firsts} == {True, False}
+    for window, seed in zip(firsts, seeds):
+        before = window.piece.steps[window.start - 40:window.start] if window.start else None
+        opening = window.piece.steps[:min(40, len(window.piece.steps) // 2)]  # never more than half a piece
+        assert seed == (before if window.start else opening)
+    assert Window(tune, 0, 100).seed(10_000) == tune.steps[:len(tune.steps) // 2]
+    assert Window(song, 200, 100).seed(40) == song.steps[160:200]
 
 
 def test_a_section_is_replaced_in_place_and_the_rest_kept():

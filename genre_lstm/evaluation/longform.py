@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..music.events import GRID, Step, place_steps
+
+if TYPE_CHECKING:
+    from ..training.corpus import Piece
 
 LONG_STEPS = 400  # what a user gets: the issue measured 400-step pieces
 RUNS = 20  # generation runs per set (random seeds 11..30, as the issue's 11..20 and ten more)
@@ -127,26 +131,57 @@ def grouped_two_sample(generated: list[list[Step]], generated_groups: list[int],
     return accuracy, 1.96 * math.sqrt(accuracy * (1 - accuracy) / len(y))
 
 
-def real_windows(pieces, count: int = REAL_PIECES, length: int = LONG_STEPS) -> tuple[list[list[Step]], list[str]]:
-    """``count`` windows of ``length`` steps of held-out pieces, with the id of each one's piece:
-    the first window of every piece in a fixed shuffled order (a whole piece when shorter), then
-    the second of those long enough, and so on, so a collection of few long pieces (songs,
-    quartet movements) still gives ``count`` windows, each a stretch a listener hears."""
+@dataclass(frozen=True)
+class Window:
+    """A stretch of a held-out piece a listener hears: ``length`` steps from ``start`` (the rest of
+    the piece where it ends sooner)."""
+
+    piece: Piece
+    start: int
+    length: int = LONG_STEPS
+
+    @property
+    def steps(self) -> list[Step]:
+        return self.piece.steps[self.start:self.start + self.length]
+
+    def seed(self, length: int) -> list[Step]:
+        """The held-out music a generation run continues in this window's place: the ``length``
+        steps before it, or, where it opens its piece, the piece's opening (at most half of the
+        piece, so that a run continues a short tune rather than starting after its end)."""
+        if self.start >= length:
+            return self.piece.steps[self.start - length:self.start]
+        return self.piece.steps[:min(length, len(self.piece.steps) // 2)]
+
+
+def real_windows(pieces: list[Piece], count: int = REAL_PIECES, length: int = LONG_STEPS) -> list[Window]:
+    """``count`` windows of ``length`` steps of held-out pieces: the first window of every piece in a
+    fixed shuffled order (a whole piece when shorter), then the second of those long enough, and so
+    on, so a collection of few long pieces (songs, quartet movements) still gives ``count`` windows,
+    each a stretch a listener hears. Each piece's windows are then put together, so a run's
+    variations are paired with windows of the piece its seed comes from."""
     order = np.random.default_rng(0).permutation(len(pieces))
     chosen = [pieces[i] for i in order if len(pieces[i].steps) >= 2]
-    windows, ids = [], []
-    for start in range(0, max((len(p.steps) for p in chosen), default=0), length):
-        for piece in chosen:
-            if start == 0 or len(piece.steps) >= start + length:
-                windows.append(piece.steps[start:start + length])
-                ids.append(piece.id)
-    return windows[:count], ids[:count]
+    windows = [Window(piece, start, length)
+               for start in range(0, max((len(p.steps) for p in chosen), default=0), length)
+               for piece in chosen if start == 0 or len(piece.steps) >= start + length][:count]
+    first = {}
+    for window in windows:
+        first.setdefault(window.piece.id, len(first))
+    return sorted(windows, key=lambda w: first[w.piece.id])
 
 
-def generate_runs(checkpoint, *, rhythm: str = "learned", runs: int = RUNS, length: int = LONG_STEPS,
+def run_seeds(windows: list[Window], seed_length: int, runs: int = RUNS) -> list[list[Step]]:
+    """The seed of each generation run: held-out music of the same piece as the first real window
+    its variations are paired with, so the generated set continues the pieces, metres and keys it
+    is compared with, in the same shares (seeds from other pieces would weigh the collection's
+    metres differently: two of the quartet's three test movements are in 3/8 and 6/8)."""
+    return [windows[first].seed(seed_length) for first in range(0, len(windows), VARIATIONS)][:runs]
+
+
+def generate_runs(checkpoint, seeds: list[list[Step]], *, rhythm: str = "learned", length: int = LONG_STEPS,
                   strip_positions: bool = False) -> tuple[list[list[Step]], list[int]]:
-    """What ``genre-lstm generate --length 400 --variations 4 --random-seed S`` makes for
-    S = 11 .. 10 + runs (seed window S of the checkpoint), with the run of each piece.
+    """What ``genre-lstm generate --seed-midi <seed> --length 400 --variations 4 --random-seed S``
+    makes for each seed in turn (S = 11, 12, ...), with the run of each piece.
     ``strip_positions``: the seeds without their places in bars, as every file was written before
     positions were kept (the "before" of a checkpoint saved before this change)."""
     from dataclasses import replace
@@ -155,12 +190,11 @@ def generate_runs(checkpoint, *, rhythm: str = "learned", runs: int = RUNS, leng
     from ..request import GenerationRequest
 
     pieces, groups = [], []
-    for run in range(runs):
-        seed_number = FIRST_RANDOM_SEED + run
-        seed = checkpoint.seed_steps(seed_number)
+    for run, seed in enumerate(seeds):
         if strip_positions:
             seed = [replace(s, position=None, meter=None) for s in seed]
-        request = GenerationRequest(length=length, rhythm=rhythm, variations=VARIATIONS, random_seed=seed_number)
+        request = GenerationRequest(length=length, rhythm=rhythm, variations=VARIATIONS,
+                                    random_seed=FIRST_RANDOM_SEED + run)
         for piece in generate(checkpoint, seed, request):
             pieces.append(piece.steps)
             groups.append(run)
@@ -174,16 +208,19 @@ def evaluate_long_form(genre_id: str, *, previous=None) -> dict:
     from ..store.genres import get_genre
     from ..store.hub import get_checkpoint
     from ..training.corpus import read_collection, split_pieces
-    from ..training.train import TrainSettings, pieces_for_training
+    from ..training.train import SEED_WINDOW, TrainSettings, pieces_for_training
     from .features import pieces_as_lines
 
     genre = get_genre(genre_id)
     checkpoint = get_checkpoint(genre_id)
     split = split_pieces(pieces_for_training(read_collection(genre.collection).pieces, TrainSettings(), checkpoint)[0])
-    real_steps, real_ids = real_windows(split.valid + split.test)
-    sets = {"learned": generate_runs(checkpoint), "random offsets": generate_runs(checkpoint, rhythm="random")}
+    windows = real_windows(split.valid + split.test)
+    real_steps, real_ids = [w.steps for w in windows], [w.piece.id for w in windows]
+    seeds = run_seeds(windows, SEED_WINDOW)
+    sets = {"learned": generate_runs(checkpoint, seeds),
+            "random offsets": generate_runs(checkpoint, seeds, rhythm="random")}
     if previous is not None:
-        sets["before"] = generate_runs(previous, strip_positions=True)
+        sets["before"] = generate_runs(previous, seeds, strip_positions=True)
     parts = tuple(checkpoint.parts)
     real = pieces_as_lines(real_steps, parts)  # a model with parts: its pitched parts as one line, as the short test
     figures = {"genre": genre_id, "real": {**set_figures(real), "sources": len(set(real_ids))}, "generated": {}}

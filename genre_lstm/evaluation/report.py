@@ -176,18 +176,22 @@ LONG_FORM_HEADING = "## Long-form coherence: 400-step pieces against real held-o
 
 def long_form_markdown(results: list[dict], command: str) -> str:
     """The long-form section of EVALUATION.md (issue 20's targets, then the figures per set)."""
+    from ..training.train import SEED_WINDOW
     from .longform import LONG_STEPS, RUNS, VARIATIONS, long_form_checks
 
     checks = {r["genre"]: long_form_checks(r) for r in results}
     names = list(next(iter(checks.values())))
     lines = [LONG_FORM_HEADING, "",
-             f"Regenerate this section with `{command}`. Per genre, {RUNS} runs of `genre-lstm generate --length "
-             f"{LONG_STEPS} --variations {VARIATIONS} --random-seed S` (S = 11..{10 + RUNS}: held-out seed window S) "
-             f"against as many {LONG_STEPS}-step windows of held-out music: the first window of every held-out piece "
-             "(the whole piece when shorter), then the next windows of the pieces long enough, so collections of "
-             "few long pieces (songs, quartet movements) are measured on as many windows (\"windows (pieces)\"); each "
-             "generated piece is cut to the length of the real window it is paired with, so every figure compares "
-             "equal lengths (\"steady, whole\" is over all its steps). Onsets are where the written MIDI file puts "
+             f"Regenerate this section with `{command}`. Per genre, {LONG_STEPS}-step windows of held-out music: the "
+             "first window of every held-out piece (the whole piece when shorter), then the next windows of the "
+             "pieces long enough, so collections of few long pieces (songs, quartet movements) are measured on as "
+             f"many windows (\"windows (pieces)\"), against up to {RUNS} runs of `genre-lstm generate --seed-midi "
+             f"<seed> --length {LONG_STEPS} --variations {VARIATIONS} --random-seed S` (S = 11, 12, ...), one per "
+             f"{VARIATIONS} real windows of a piece; each run's seed is the {SEED_WINDOW} held-out steps before the "
+             "first of them (a piece's opening, at most half of it, where that window opens the piece), so the "
+             "generated set continues the same pieces, metres and keys in the same shares. Each generated piece is "
+             "cut to the length of the real window it is paired with, so every figure compares equal lengths "
+             "(\"steady, whole\" is over all its steps). Onsets are where the written MIDI file puts "
              "them; on a beat: on a quarter note of its grid; downbeat: on a bar line; best phase: the offset in "
              "twelfths of a quarter that puts the most onsets on beats; steady: both halves have the same best "
              "phase. Two-sample: random forest on the short-window features plus these, 5 folds that hold out "
