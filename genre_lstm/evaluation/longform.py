@@ -173,8 +173,8 @@ def real_windows(pieces: list[Piece], count: int = REAL_PIECES, length: int = LO
 def run_seeds(windows: list[Window], seed_length: int, runs: int = RUNS) -> list[list[Step]]:
     """The seed of each generation run: held-out music of the same piece as the first real window
     its variations are paired with, so the generated set continues the pieces, metres and keys it
-    is compared with, in the same shares (seeds from other pieces would weigh the collection's
-    metres differently: two of the quartet's three test movements are in 3/8 and 6/8)."""
+    is compared with, in the same shares (seeds from other pieces weigh a collection of few long
+    pieces' metres differently from its real windows)."""
     return [windows[first].seed(seed_length) for first in range(0, len(windows), VARIATIONS)][:runs]
 
 
