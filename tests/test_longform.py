@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 
 from genre_lstm.evaluation.longform import (Metre, Window, grouped_two_sample, pitch_class_entropy, real_windows,
-                                            run_seeds, set_figures)
+                                            run_seeds, set_figures, training_windows)
 from genre_lstm.evaluation.report import with_section
 from genre_lstm.music.events import Step
 from genre_lstm.training.corpus import Piece
@@ -81,6 +81,17 @@ def test_each_run_continues_the_music_just_before_the_real_windows_it_is_paired_
         assert seed == (before if window.start else opening)
     assert Window(tune, 0, 100).seed(10_000) == tune.steps[:len(tune.steps) // 2]
     assert Window(song, 200, 100).seed(40) == song.steps[160:200]
+
+
+def test_training_windows_pair_each_held_out_window_with_as_long_a_stretch_of_a_training_piece(irish_pieces):
+    held_out = real_windows(irish_pieces[:6], count=6, length=10_000)  # short tunes: each whole
+    train = irish_pieces[6:40]
+    paired = training_windows(train, held_out)
+    assert len(paired) == len(held_out)
+    assert [len(ours.steps) for ours in paired] == [min(len(theirs.steps), len(ours.piece.steps))
+                                                   for ours, theirs in zip(paired, held_out)]
+    assert {w.piece.id for w in paired} <= {p.id for p in train}
+    assert all(w.steps == w.piece.steps[w.start:w.start + len(w.steps)] for w in paired)
 
 
 def test_a_section_is_replaced_in_place_and_the_rest_kept():

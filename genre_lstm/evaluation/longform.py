@@ -114,17 +114,18 @@ def long_features(steps: list[Step]) -> np.ndarray:
                            [metre.on_beat, metre.downbeat, metre.best_phase_share, float(metre.steady)]])
 
 
-def grouped_two_sample(generated: list[list[Step]], generated_groups: list[int], real: list[list[Step]],
+def grouped_two_sample(first: list[list[Step]], first_groups: list, real: list[list[Step]],
                        real_groups: list[str], seed: int = 0) -> tuple[float, float]:
-    """Random-forest two-sample accuracy with folds that hold out whole generation runs and whole
-    real pieces (variations of one seed resemble each other: a test that matches siblings
+    """Random-forest two-sample accuracy of ``first`` (generated pieces, with their runs, or windows of
+    other real pieces) against real held-out ``real``, with folds that hold out whole groups (variations
+    of one seed resemble each other, as do windows of one piece: a test that matches siblings
     measures that, not realism), with its 95% interval half-width."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.model_selection import GroupKFold, cross_val_predict
 
-    x = np.array([long_features(p) for p in generated + real])
-    y = np.array([0] * len(generated) + [1] * len(real))
-    groups = [f"run {g}" for g in generated_groups] + [f"piece {g}" for g in real_groups]
+    x = np.array([long_features(p) for p in first + real])
+    y = np.array([0] * len(first) + [1] * len(real))
+    groups = [f"first {g}" for g in first_groups] + [f"real {g}" for g in real_groups]
     forest = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
     predicted = cross_val_predict(forest, x, y, groups=groups, cv=GroupKFold(5))
     accuracy = float(np.mean(predicted == y))
@@ -168,6 +169,16 @@ def real_windows(pieces: list[Piece], count: int = REAL_PIECES, length: int = LO
     for window in windows:
         first.setdefault(window.piece.id, len(first))
     return sorted(windows, key=lambda w: first[w.piece.id])
+
+
+def training_windows(train: list[Piece], windows: list[Window]) -> list[Window]:
+    """As many windows of training pieces as ``windows`` (chosen as ``real_windows`` chooses them),
+    each as long as the held-out window it is paired with: real music the model learned from, which
+    the two-sample test should find hard to tell from held-out music, the floor a generated set is
+    read against."""
+    chosen = real_windows(train, count=len(windows), length=max((w.length for w in windows), default=LONG_STEPS))
+    return [Window(ours.piece, ours.start, min(len(ours.steps), len(theirs.steps)))
+            for ours, theirs in zip(chosen, windows)]
 
 
 def run_seeds(windows: list[Window], seed_length: int, runs: int = RUNS) -> list[list[Step]]:
@@ -224,6 +235,10 @@ def evaluate_long_form(genre_id: str, *, previous=None) -> dict:
     parts = tuple(checkpoint.parts)
     real = pieces_as_lines(real_steps, parts)  # a model with parts: its pitched parts as one line, as the short test
     figures = {"genre": genre_id, "real": {**set_figures(real), "sources": len(set(real_ids))}, "generated": {}}
+    train = training_windows(split.train, windows)
+    train_steps = pieces_as_lines([w.steps for w in train], parts)
+    figures["real_train"] = {**set_figures(train_steps), "sources": len({w.piece.id for w in train}),
+                             "two_sample": grouped_two_sample(train_steps, [w.piece.id for w in train], real, real_ids)}
     for name, (pieces, groups) in sets.items():
         cut = pieces_as_lines(equal_lengths(pieces, real_steps), parts)
         pieces = pieces_as_lines(pieces, parts)

@@ -195,9 +195,11 @@ def long_form_markdown(results: list[dict], command: str) -> str:
              "them; on a beat: on a quarter note of its grid; downbeat: on a bar line; best phase: the offset in "
              "twelfths of a quarter that puts the most onsets on beats; steady: both halves have the same best "
              "phase. Two-sample: random forest on the short-window features plus these, 5 folds that hold out "
-             "whole real pieces (all their windows) and whole generation runs. \"before\": the checkpoint saved "
-             "before metric positions, generating and writing as it did (seeds without bar positions, files from a "
-             "4/4 bar line).", "",
+             "whole real pieces (all their windows) and whole generation runs. \"real, training pieces\": as many "
+             "windows of the pieces the model learned from, each as long as its held-out partner, against the "
+             "held-out windows: what two sets of real music of the collection score, the floor for the generated "
+             "sets. \"before\": the checkpoint saved before metric positions, generating and writing as it did "
+             "(seeds without bar positions, files from a 4/4 bar line).", "",
              "| genre | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     mark = {True: "met", False: "**missed**"}
     lines += [f"| {genre} | " + " | ".join(mark[c[n]] for n in names) + " |" for genre, c in checks.items()]
@@ -205,7 +207,8 @@ def long_form_markdown(results: list[dict], command: str) -> str:
               "on a beat at best phase | downbeat | steady | steady, whole | pitch range | pitch-class entropy | two-sample |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        rows = [("real held-out", r["real"])] + [(f"generated, {name}", f) for name, f in r["generated"].items()]
+        rows = ([("real held-out", r["real"])] + ([("real, training pieces", r["real_train"])] if "real_train" in r else [])
+                + [(f"generated, {name}", f) for name, f in r["generated"].items()])
         for label, f in rows:
             steady_whole = f"{f['steady_whole']:.2f}" if "steady_whole" in f else ""
             two = f"{f['two_sample'][0]:.3f} +/- {f['two_sample'][1]:.3f}" if "two_sample" in f else ""
