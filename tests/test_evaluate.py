@@ -1,9 +1,10 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from genre_lstm.evaluation.baselines import KneserNey, score_ngram, score_paper
-from genre_lstm.evaluation.metrics import PitchSetBackoff, copy_figures, score_model
+from genre_lstm.evaluation.metrics import PitchSetBackoff, copy_figures, score_model, two_sample_accuracy
 from genre_lstm.music.events import Step
 from genre_lstm.training.corpus import Piece
 
@@ -132,3 +133,12 @@ def test_a_band_is_compared_by_its_pitched_parts_merged_into_one_line():
     assert pieces_as_lines([steps], band[:1]) == [steps]  # one part: nothing to merge
     [fill] = pieces_as_lines([[Step((36, 42), 0.5, 0.5, part=2)] * 4], band)
     assert len(fill) == 4  # a drum fill alone is still described, by its keys
+
+
+def test_two_sample_accuracy_tells_tunes_from_their_pitch_shuffles_and_not_from_other_tunes(irish_pieces):
+    rng = np.random.default_rng(0)
+    tunes = [p.steps[:48] for p in irish_pieces[:80]]
+    shuffled = [[replace(s, pitches=(int(rng.integers(55, 90)),)) for s in tune] for tune in tunes[:40]]
+    assert two_sample_accuracy(shuffled, tunes[40:])[0] >= 0.9
+    assert two_sample_accuracy(tunes[:40], tunes[40:])[0] <= 0.7
+

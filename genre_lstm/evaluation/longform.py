@@ -11,7 +11,6 @@ when its first and second halves have the same best phase.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -115,21 +114,16 @@ def long_features(steps: list[Step]) -> np.ndarray:
 
 
 def grouped_two_sample(first: list[list[Step]], first_groups: list, real: list[list[Step]],
-                       real_groups: list[str], seed: int = 0) -> tuple[float, float]:
+                       real_groups: list[str]) -> tuple[float, float]:
     """Random-forest two-sample accuracy of ``first`` (generated pieces, with their runs, or windows of
     other real pieces) against real held-out ``real``, with folds that hold out whole groups (variations
     of one seed resemble each other, as do windows of one piece: a test that matches siblings
     measures that, not realism), with its 95% interval half-width."""
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from .metrics import forest_accuracy
 
     x = np.array([long_features(p) for p in first + real])
     y = np.array([0] * len(first) + [1] * len(real))
-    groups = [f"first {g}" for g in first_groups] + [f"real {g}" for g in real_groups]
-    forest = RandomForestClassifier(n_estimators=200, random_state=seed, n_jobs=1)
-    predicted = cross_val_predict(forest, x, y, groups=groups, cv=GroupKFold(5))
-    accuracy = float(np.mean(predicted == y))
-    return accuracy, 1.96 * math.sqrt(accuracy * (1 - accuracy) / len(y))
+    return forest_accuracy(x, y, groups=[f"first {g}" for g in first_groups] + [f"real {g}" for g in real_groups])
 
 
 @dataclass(frozen=True)

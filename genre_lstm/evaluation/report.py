@@ -4,7 +4,7 @@ figures below it, all computed from the same evaluation results."""
 from __future__ import annotations
 
 from .baselines import PAPER_SCORED_STEPS
-from .metrics import MUSPY_METRICS
+from .metrics import MUSPY_METRICS, TWO_SAMPLE_REPEATS
 
 RHYTHM_DISTANCES = ("inter-onset interval", "note length")
 
@@ -77,7 +77,9 @@ def evaluation_markdown(results: list[dict], command: str, accuracy: dict | None
     for r in results:
         lines.append(f"| {r['genre']} | " + " | ".join(f"{g['token']:.3f}" for g in r["ngrams"].values()) + " |")
     lines += ["", "## Real vs generated: random-forest two-sample accuracy (0.5 = indistinguishable, +/- 95%)", "",
-              "Windows of held-out pieces; each generated window continues the real steps before it.", "",
+              "Windows of held-out pieces; each generated window continues the real steps before it. Each figure is "
+              f"the mean accuracy of {TWO_SAMPLE_REPEATS} 5-fold cross-validations, each with its own folds and forest.",
+              "",
               "| genre | window (steps) x count | LSTM | order-3 Markov | order-5 Markov | training real vs held-out real (floor) |",
               "|---|---|---|---|---|---|"]
     for r in results:
@@ -194,8 +196,9 @@ def long_form_markdown(results: list[dict], command: str) -> str:
              "(\"steady, whole\" is over all its steps). Onsets are where the written MIDI file puts "
              "them; on a beat: on a quarter note of its grid; downbeat: on a bar line; best phase: the offset in "
              "twelfths of a quarter that puts the most onsets on beats; steady: both halves have the same best "
-             "phase. Two-sample: random forest on the short-window features plus these, 5 folds that hold out "
-             "whole real pieces (all their windows) and whole generation runs. \"real, training pieces\": as many "
+             "phase. Two-sample: random forest on the short-window features plus these, the mean of "
+             f"{TWO_SAMPLE_REPEATS} 5-fold cross-validations whose folds hold out whole real pieces (all their "
+             "windows) and whole generation runs. \"real, training pieces\": as many "
              "windows of the pieces the model learned from, each as long as its held-out partner, against the "
              "held-out windows: what two sets of real music of the collection score, the floor for the generated "
              "sets. \"before\": the checkpoint saved before metric positions, generating and writing as it did "
