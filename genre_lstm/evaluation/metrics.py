@@ -235,20 +235,29 @@ TWO_SAMPLE_REPEATS = 5  # cross-validations averaged, each with its own folds an
 def forest_accuracy(x: np.ndarray, y: np.ndarray, groups: list | None = None) -> tuple[float, float]:
     """How well a random forest tells the classes of ``y`` apart from ``x``: the mean accuracy of
     ``TWO_SAMPLE_REPEATS`` 5-fold cross-validations, each with its own folds and forest (one split
-    moves the figure by several points), with the 95% interval half-width of one; with ``groups``,
-    every group is kept in one fold."""
+    moves the figure by several points), with the 95% interval half-width of one. With ``groups``,
+    every group is kept in one fold and the folds are as equal in size as the groups allow; each
+    cross-validation breaks ties between groups of one size in its own random order."""
     from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
 
     accuracies = []
     for repeat in range(TWO_SAMPLE_REPEATS):
         forest = RandomForestClassifier(n_estimators=200, random_state=repeat, n_jobs=1)
-        folds = (StratifiedKFold(5, shuffle=True, random_state=repeat) if groups is None
-                 else StratifiedGroupKFold(5, shuffle=True, random_state=repeat))
-        predicted = cross_val_predict(forest, x, y, groups=groups, cv=folds)
+        if groups is None:
+            predicted = cross_val_predict(forest, x, y, cv=StratifiedKFold(5, shuffle=True, random_state=repeat))
+        else:
+            predicted = cross_val_predict(forest, x, y, groups=_shuffled_names(groups, repeat), cv=GroupKFold(5))
         accuracies.append(float(np.mean(predicted == y)))
     accuracy = float(np.mean(accuracies))
     return accuracy, 1.96 * math.sqrt(accuracy * (1 - accuracy) / len(y))
+
+
+def _shuffled_names(groups: list, seed: int) -> np.ndarray:
+    """The same grouping with every group renamed by a number in a random order."""
+    names = sorted(set(groups))
+    number = dict(zip(names, np.random.default_rng(seed).permutation(len(names)).tolist()))
+    return np.array([number[g] for g in groups])
 
 
 def two_sample_accuracy(first: list[list[Step]], second: list[list[Step]]) -> tuple[float, float]:
