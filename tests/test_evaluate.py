@@ -141,4 +141,3 @@ def test_two_sample_accuracy_tells_tunes_from_their_pitch_shuffles_and_not_from_
     shuffled = [[replace(s, pitches=(int(rng.integers(55, 90)),)) for s in tune] for tune in tunes[:40]]
     assert two_sample_accuracy(shuffled, tunes[40:])[0] >= 0.9
     assert two_sample_accuracy(tunes[:40], tunes[40:])[0] <= 0.7
-

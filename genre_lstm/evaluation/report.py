@@ -210,8 +210,8 @@ def long_form_markdown(results: list[dict], command: str) -> str:
               "on a beat at best phase | downbeat | steady | steady, whole | pitch range | pitch-class entropy | two-sample |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        rows = ([("real held-out", r["real"])] + ([("real, training pieces", r["real_train"])] if "real_train" in r else [])
-                + [(f"generated, {name}", f) for name, f in r["generated"].items()])
+        floor = [("real, training pieces", r["real_train"])] if "real_train" in r else []
+        rows = [("real held-out", r["real"])] + floor + [(f"generated, {name}", f) for name, f in r["generated"].items()]
         for label, f in rows:
             steady_whole = f"{f['steady_whole']:.2f}" if "steady_whole" in f else ""
             two = f"{f['two_sample'][0]:.3f} +/- {f['two_sample'][1]:.3f}" if "two_sample" in f else ""
