@@ -128,8 +128,8 @@ def grouped_two_sample(first: list[list[Step]], first_groups: list, real: list[l
 
 @dataclass(frozen=True)
 class Window:
-    """A stretch of a held-out piece a listener hears: ``length`` steps from ``start`` (the rest of
-    the piece where it ends sooner)."""
+    """A stretch of a piece a listener hears: ``length`` steps from ``start`` (the rest of the piece
+    where it ends sooner)."""
 
     piece: Piece
     start: int
@@ -170,7 +170,7 @@ def training_windows(train: list[Piece], windows: list[Window]) -> list[Window]:
     each as long as the held-out window it is paired with: real music the model learned from, which
     the two-sample test should find hard to tell from held-out music, the floor a generated set is
     read against."""
-    chosen = real_windows(train, count=len(windows), length=max((w.length for w in windows), default=LONG_STEPS))
+    chosen = real_windows(train, count=len(windows), length=windows[0].length if windows else LONG_STEPS)
     return [Window(ours.piece, ours.start, min(len(ours.steps), len(theirs.steps)))
             for ours, theirs in zip(chosen, windows)]
 
