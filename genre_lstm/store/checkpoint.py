@@ -145,7 +145,8 @@ def save_checkpoint(folder: str | Path, model, config: ModelConfig, vocab: Vocab
     write_json(folder / OUR_CONFIG, {"format": FORMAT_VERSION, "model": config.to_json(), "info": info or {}})
     vocab.save(folder / VOCAB_FILE)
     write_json(folder / DEFAULTS_FILE, asdict(defaults or GenerationDefaults()))
-    write_json(folder / SEEDS_FILE, {"seeds": seeds or [], **({"registers": registers} if registers else {})})
+    write_json(folder / SEEDS_FILE, {"seeds": seeds or [], **({"registers": registers} if registers else {})},
+               compact=True)
     if card is not None:
         (folder / CARD_FILE).write_text(card, encoding="utf-8")
     return folder

@@ -44,8 +44,10 @@ def read_json(path: Path) -> dict:
     return data
 
 
-def write_json(path: Path, data) -> None:
-    Path(path).write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+def write_json(path: Path, data, *, compact: bool = False) -> None:
+    """``data`` as JSON: indented for people to read, or ``compact`` for bulk data (seed windows)."""
+    layout = {"separators": (",", ":")} if compact else {"indent": 2}
+    Path(path).write_text(json.dumps(data, sort_keys=True, **layout), encoding="utf-8")
 
 
 def read_optional(folder: Path, name: str) -> dict:
